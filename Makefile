@@ -1,0 +1,31 @@
+# Every target sets up .venv itself, so `make run` and `make test` work on a fresh Debian/Ubuntu machine.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test bench screenshots package contract clean
+
+$(STAMP): pyproject.toml
+	@$(PY) -c 'import venv' 2>/dev/null || { echo "python3-venv is missing: sudo apt-get install -y python3-venv"; exit 1; }
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	@touch $(STAMP)
+
+run: $(STAMP)
+	@sh packaging/system-deps.sh x11
+	$(BIN)/tokenmirror
+
+test: $(STAMP)
+	@sh packaging/system-deps.sh offscreen
+	$(BIN)/python -m pytest -q
+
+contract: $(STAMP)
+	../shared/tools/check-contract
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py --tm $(BIN)/tokenmirror $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info

@@ -1,0 +1,1 @@
+"""Benchmark corpus generator and runner (stdlib only; see bench/corpus.py and bench/run.py)."""

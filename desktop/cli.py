@@ -1,0 +1,253 @@
+"""Argument parsing and the commands of DESIGN §6. Composes the pieces; holds no logic of its own."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any, NoReturn
+
+from desktop import __version__
+from desktop.errors import KnownError
+
+log = logging.getLogger("desktop")
+REPORTS = ("daily", "weekly", "monthly", "sessions", "projects")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        """One clear line and exit 2, as the contract says; no usage dump."""
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _zone(text: str) -> str:
+    from desktop.periods import UnknownZone, zone
+
+    try:
+        zone(text)
+    except UnknownZone as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from desktop.sources import SOURCES
+
+    source_ids = [s.id for s in SOURCES]
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS, help="archive folder (default: per-user data dir)")
+    parser = _Parser(prog="tokenmirror", description="Your AI-assistant usage, counted honestly, on your own machine.", parents=[common])
+    parser.add_argument("--version", action="version", version=f"tokenmirror {__version__}")
+    commands = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    scan = commands.add_parser("scan", parents=[common], help="ingest new log data, print a summary")
+    scan.add_argument("--source", action="append", choices=source_ids, metavar="NAME", help="only this source (repeatable)")
+
+    report = commands.add_parser("report", parents=[common], help="usage by day, week, month, session or project")
+    report.add_argument("kind", choices=REPORTS)
+    report.add_argument("--since", type=_date, metavar="YYYY-MM-DD")
+    report.add_argument("--until", type=_date, metavar="YYYY-MM-DD")
+    report.add_argument("--tz", type=_zone, metavar="ZONE", help="IANA time zone for days (default: system)")
+    report.add_argument("--source", action="append", choices=source_ids, metavar="NAME")
+    report.add_argument("--by-model", action="store_true")
+    report.add_argument("--json", action="store_true")
+
+    sources = commands.add_parser("sources", parents=[common], help="which assistants were found where")
+    sources.add_argument("--json", action="store_true")
+    doctor = commands.add_parser("doctor", parents=[common], help="archive health, skipped lines, unpriced models")
+    doctor.add_argument("--json", action="store_true")
+    commands.add_parser("app", parents=[common], help="the tray app (what a bare `tokenmirror` starts)")
+    commands.add_parser("demo", parents=[common], help="the app on generated sample data")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="tokenmirror: %(levelname)s: %(message)s")
+    try:
+        return _dispatch(args)
+    except KnownError as exc:
+        print(f"tokenmirror: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("tokenmirror: interrupted; the archive keeps everything written so far", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # a bug: keep the traceback in the log, give the user one line
+        where = _log_bug(args)
+        print(f"tokenmirror: internal error: {type(exc).__name__}: {exc} (details in {where})", file=sys.stderr)
+        return 70
+
+
+def _paths(args: argparse.Namespace):
+    from desktop.paths import AppPaths
+
+    data_dir = getattr(args, "data_dir", None)
+    return AppPaths.at(data_dir) if data_dir else AppPaths.default()
+
+
+def _log_bug(args: argparse.Namespace) -> str:
+    try:
+        paths = _paths(args)
+        paths.ensure()
+        target = paths.logs / "tokenmirror.log"
+        handler = logging.FileHandler(target, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        log.addHandler(handler)
+        log.propagate = False
+        log.exception("unexpected error running %s", getattr(args, "command", None))
+        return str(target)
+    except Exception:
+        logging.getLogger().exception("unexpected error")
+        return "stderr"
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    command = args.command or "app"
+    if command in ("app", "demo"):
+        return _app(args, demo=command == "demo")
+    if command == "scan":
+        return _scan(args)
+    if command == "report":
+        return _report(args)
+    if command == "sources":
+        return _sources(args)
+    if command == "doctor":
+        return _doctor(args)
+    raise KnownError(f"unknown command {command}")
+
+
+def _open_store(args: argparse.Namespace, create: bool = True):
+    from desktop.store import Store
+
+    paths = _paths(args)
+    if not create and not paths.database.exists():
+        return paths, None
+    paths.ensure()
+    return paths, Store.open(paths.database)
+
+
+def _scan(args: argparse.Namespace) -> int:
+    from desktop.ingest import run_scan
+    from desktop.pricing import PriceTable
+    from desktop.reports.progress import TerminalProgress
+    from desktop.sources import SOURCES, Environment
+
+    _, store = _open_store(args)
+    try:
+        prices = PriceTable.load().with_overrides(store.settings.get("price_overrides"))
+        bar = TerminalProgress()
+        try:
+            summary = run_scan(store, SOURCES, Environment.current(), prices, bar, set(args.source) if args.source else None)
+        finally:
+            bar.close()
+    finally:
+        store.close()
+    from desktop.reports.render import table
+
+    rows = []
+    for s in summary.sources:
+        rows.append([s.source, str(s.files_found), str(s.files_read), str(s.events_parsed), str(s.lines_skipped),
+                     str(len(s.unreadable))])  # fmt: skip
+    print(table(["source", "files", "read", "events parsed", "bad lines", "unreadable"], rows, [False] + [True] * 5))
+    print(f"{summary.events_added:+,} events in the archive ({summary.events_after:,} in all), {summary.seconds:.2f} s")
+    for s in summary.sources:
+        for problem in s.unreadable[:10]:
+            print(f"unreadable: {problem}", file=sys.stderr)
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from desktop.periods import zone
+    from desktop.reports import usage
+    from desktop.reports.usage import Window
+
+    if args.since and args.until and args.since > args.until:
+        print("tokenmirror: error: --since is after --until", file=sys.stderr)
+        return 2
+    paths, store = _open_store(args, create=False)
+    if store is None:
+        data = {"rows": [], "totals": usage.usage_dict(usage.Usage())}
+        week_start = "monday"
+        tz = zone(args.tz)
+    else:
+        try:
+            tz = zone(args.tz or store.settings.get("timezone"))
+            week_start = store.settings.get("week_start")
+            window = Window(tz=tz, since=args.since, until=args.until, sources=tuple(args.source or ()))
+            if args.kind in usage.PERIOD_OF_REPORT:
+                data = usage.period_report(store, window, usage.PERIOD_OF_REPORT[args.kind], args.by_model, week_start)
+            elif args.kind == "sessions":
+                data = usage.session_report(store, window)
+            else:
+                data = usage.project_report(store, window)
+        finally:
+            store.close()
+    if args.json:
+        _print_json(data)
+    else:
+        from desktop.reports.text import print_report
+
+        print_report(args.kind, data, args.by_model)
+    return 0
+
+
+def _sources(args: argparse.Namespace) -> int:
+    from desktop.reports.sources import sources_report
+    from desktop.sources import SOURCES, Environment
+
+    _, store = _open_store(args, create=False)
+    try:
+        data = sources_report(SOURCES, Environment.current(), store)
+    finally:
+        if store:
+            store.close()
+    if args.json:
+        _print_json(data)
+    else:
+        from desktop.reports.text import print_sources
+
+        print_sources(data)
+    return 0
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from desktop.reports.sources import doctor_report
+    from desktop.sources import SOURCES, Environment
+
+    paths, store = _open_store(args, create=False)
+    try:
+        data = doctor_report(store, str(paths.database), SOURCES, Environment.current())
+    finally:
+        if store:
+            store.close()
+    if getattr(args, "json", False):
+        _print_json(data)
+    else:
+        from desktop.reports.text import print_doctor
+
+        print_doctor(data)
+    return 0 if data["ok"] else 1
+
+
+def _app(args: argparse.Namespace, demo: bool) -> int:
+    try:
+        from desktop.ui.app import run_app
+    except ImportError as exc:
+        raise KnownError(f"the desktop app cannot start: {exc}") from exc
+    return run_app(_paths(args), demo=demo)
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=1, ensure_ascii=False) + "\n")

@@ -1,0 +1,255 @@
+"""Discover log files, resume each from its cursor, parse new complete lines, dedup, and write.
+
+Rows parsed from one chunk and the file's new cursor commit in one transaction, so a crash at any
+instant leaves either both or neither; rereading is harmless because every row has a dedup key.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Generator, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from desktop.model import UsageEvent
+from desktop.pricing import PriceTable
+from desktop.sources.base import HEAD_BYTES, Environment, ParseContext, Source, head_hash, read_chunks
+from desktop.store import Store
+from desktop.store.files import FileRecord, load_files, mark_missing, save_file
+from desktop.store.writes import collapse, event_row, register_threads, thread_parents, write_context, write_events
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ScanProgress:
+    source: str
+    path: str
+    bytes_done: int
+    bytes_total: int
+    files_done: int
+    files_total: int
+
+
+@dataclass
+class SourceScan:
+    source: str
+    files_found: int = 0
+    files_read: int = 0
+    files_reread: int = 0
+    files_missing: int = 0
+    bytes_read: int = 0
+    events_parsed: int = 0
+    lines_skipped: int = 0
+    unreadable: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ScanSummary:
+    sources: list[SourceScan]
+    events_before: int
+    events_after: int
+    seconds: float
+
+    @property
+    def events_added(self) -> int:
+        return self.events_after - self.events_before
+
+
+@dataclass
+class _Planned:
+    source: Source
+    record: FileRecord
+    path: Path
+    stat: os.stat_result
+
+
+def scan(
+    store: Store,
+    sources: Iterable[Source],
+    env: Environment,
+    prices: PriceTable,
+    *,
+    only: set[str] | None = None,
+) -> Generator[ScanProgress, None, ScanSummary]:
+    """Ingest everything new. A generator: yields progress, returns the summary."""
+    started = time.monotonic()
+    settings = store.settings.all()
+    context = ParseContext(excerpt_chars=settings["prompt_excerpt_chars"] if settings["store_prompt_excerpts"] else 0)
+    events_before = _event_count(store)
+    chosen = [s for s in sources if (only is None or s.id in only) and s.id not in settings["disabled_sources"]]
+    results: list[SourceScan] = []
+    plans: list[_Planned] = []
+    for source in chosen:
+        result = SourceScan(source.id)
+        results.append(result)
+        extra = [Path(p).expanduser() for p in settings["extra_paths"].get(source.id, [])]
+        plans.extend(_plan(store, source, env, extra, result, context))
+    total = sum(max(p.stat.st_size - p.record.cursor, 0) for p in plans)
+    done = 0
+    by_source = {r.source: r for r in results}
+    for index, plan in enumerate(plans):
+        result = by_source[plan.source.id]
+        yield ScanProgress(plan.source.id, str(plan.path), done, total, index, len(plans))
+        try:
+            for read in _read_file(store, plan, context, prices, result):
+                done += read
+                yield ScanProgress(plan.source.id, str(plan.path), done, total, index, len(plans))
+        except OSError as exc:
+            log.warning("cannot read %s: %s", plan.path, exc)
+            result.unreadable.append(f"{plan.path}: {exc.strerror or exc}")
+    reprice(store, prices)
+    yield ScanProgress("", "", total, total, len(plans), len(plans))
+    return ScanSummary(results, events_before, _event_count(store), time.monotonic() - started)
+
+
+def run_scan(store: Store, sources: Iterable[Source], env: Environment, prices: PriceTable,
+             on_progress: Callable[[ScanProgress], None] | None = None, only: set[str] | None = None) -> ScanSummary:  # fmt: skip
+    steps = scan(store, sources, env, prices, only=only)
+    while True:
+        try:
+            progress = next(steps)
+        except StopIteration as stop:
+            return stop.value
+        if on_progress is not None:
+            on_progress(progress)
+
+
+def _event_count(store: Store) -> int:
+    return store.conn.execute("SELECT count(*) FROM usage_event").fetchone()[0]
+
+
+def _plan(store: Store, source: Source, env: Environment, extra: list[Path], result: SourceScan,
+          context: ParseContext) -> list[_Planned]:  # fmt: skip
+    """Which files have new bytes, and which must be read again from the start."""
+    records = load_files(store.conn, source.id)
+    seen: set[str] = set()
+    plans: list[_Planned] = []
+    for path in source.discover(env, extra):
+        key = str(path)
+        if key in seen:
+            continue
+        seen.add(key)
+        result.files_found += 1
+        try:
+            st = path.stat()
+        except OSError as exc:
+            result.unreadable.append(f"{path}: {exc.strerror or exc}")
+            continue
+        record = records.get(key) or FileRecord(source=source.id, path=key, first_seen_ms=int(time.time() * 1000))
+        if record.id is not None:
+            reappeared, record.missing = record.missing, False
+            if _replaced(record, path, st):
+                log.info("%s was truncated or replaced; reading it again from the start", path)
+                record.restart()
+                result.files_reread += 1
+            elif st.st_size == record.size and st.st_mtime_ns == record.mtime_ns and not reappeared:
+                continue
+        plans.append(_Planned(source, record, path, st))
+    gone = [r.id for k, r in records.items() if k not in seen and not r.missing and r.id is not None]
+    if gone:
+        with store.transaction() as conn:
+            mark_missing(conn, gone)  # the assistant cleaned up; the archive keeps every row
+        result.files_missing = len(gone)
+    if hasattr(source, "thread_of"):
+        _register_threads(store, source, plans, context)
+    return plans
+
+
+def _replaced(record: FileRecord, path: Path, st: os.stat_result) -> bool:
+    if record.inode is not None and (st.st_ino, st.st_dev) != (record.inode, record.dev):
+        return True
+    if st.st_size < record.cursor:
+        return True
+    if record.head_len and (st.st_size != record.size or st.st_mtime_ns != record.mtime_ns):
+        try:
+            return head_hash(path, record.head_len) != record.head_hash
+        except OSError:
+            return False
+    return False
+
+
+def _register_threads(store: Store, source: Source, plans: list[_Planned], context: ParseContext) -> None:
+    """Fork and subagent rollouts replay their parent's counters: key every copy to the root thread."""
+    found = {plan.path: source.thread_of(plan.path) for plan in plans}  # type: ignore[attr-defined]
+    relations = [relation for relation in found.values() if relation is not None]
+    if relations:
+        with store.transaction() as conn:
+            register_threads(conn, source.id, relations)
+    context.thread_parents.update(thread_parents(store.conn, source.id))
+    depth = {path: _depth(context, relation[0]) for path, relation in found.items() if relation is not None}
+    plans.sort(key=lambda p: (depth.get(p.path, 0), p.path.name))  # parents first: originals keep their dates
+
+
+def _depth(context: ParseContext, thread: str) -> int:
+    depth = 0
+    while thread in context.thread_parents and depth < 50:
+        thread = context.thread_parents[thread]
+        depth += 1
+    return depth
+
+
+def _read_file(store: Store, plan: _Planned, context: ParseContext, prices: PriceTable,
+               result: SourceScan) -> Generator[int, None, None]:  # fmt: skip
+    record, st, source = plan.record, plan.stat, plan.source
+    parser = source.parser(plan.path, record.parser_state, context)
+    policy = getattr(source, "conflict", "first")
+    record.dev, record.inode = st.st_dev, st.st_ino
+    for chunk in read_chunks(plan.path, record.cursor, record.lines_read + 1):
+        batch = parser.parse(chunk)
+        if chunk.oversized_lines:
+            batch.skipped_lines.append(chunk.first_line)
+        record.cursor = chunk.end
+        record.lines_read = chunk.first_line - 1 + chunk.data.count(b"\n") + chunk.oversized_lines
+        record.note_skipped(batch.skipped_lines)
+        record.parser_state = parser.state()
+        record.last_read_ms = int(time.time() * 1000)
+        if record.head_len < HEAD_BYTES:
+            record.head_len = min(record.cursor, HEAD_BYTES)
+            record.head_hash = head_hash(plan.path, record.head_len)
+        events = collapse(batch.events, policy)
+        with store.transaction() as conn:
+            save_file(conn, record)
+            rows = [event_row(e, _cost(prices, e), record.id) for e in events]
+            write_events(conn, policy, rows, events)
+            write_context(conn, batch)
+        result.events_parsed += len(events)
+        result.lines_skipped += len(batch.skipped_lines)
+        result.bytes_read += chunk.end - chunk.offset
+        yield chunk.end - chunk.offset
+    record.size, record.mtime_ns = st.st_size, st.st_mtime_ns
+    with store.transaction() as conn:
+        save_file(conn, record)
+    result.files_read += 1
+
+
+def _cost(prices: PriceTable, event: UsageEvent) -> tuple[float | None, float | None, str, str]:
+    cost = prices.cost(event.source, event.model, event.tokens, event.speed)
+    return cost.usd, cost.bill_usd, cost.status, prices.version
+
+
+def reprice(store: Store, prices: PriceTable) -> int:
+    """Rows priced with another table (a newer bundle, changed overrides) get today's figures."""
+    from desktop.model import Tokens
+
+    stale = store.conn.execute(
+        "SELECT id, source, model, speed, input_uncached, cache_read, cache_write_5m, cache_write_1h, output, "
+        "reasoning, reasoning_in_output FROM usage_event WHERE pricing_version IS NOT ?",
+        (prices.version,),
+    ).fetchall()
+    if not stale:
+        return 0
+    updates = []
+    for row in stale:
+        tokens = Tokens(row[4], row[5], row[6], row[7], row[8], row[9], bool(row[10]))
+        cost = prices.cost(row[1], row[2], tokens, row[3])
+        updates.append((cost.usd, cost.bill_usd, cost.status, prices.version, row[0]))
+    with store.transaction() as conn:
+        conn.executemany(
+            "UPDATE usage_event SET computed_cost_usd = ?, computed_cost_bill_usd = ?, price_status = ?, "
+            "pricing_version = ? WHERE id = ?",
+            updates,
+        )
+    return len(updates)

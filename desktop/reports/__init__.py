@@ -1,0 +1,1 @@
+"""Reports: the numbers the CLI prints and the app shows, built from store queries."""

@@ -1,0 +1,207 @@
+"""What every source shares: where it looks (Environment), the Source protocol, and the tolerant reader."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from desktop.model import Batch
+
+CHUNK_BYTES = 8 << 20  # one transaction per chunk: bounded memory, few commits
+MAX_LINE_BYTES = 64 << 20  # a single line longer than this is skipped (counted), not held in memory
+HEAD_BYTES = 4096
+
+
+@dataclass(frozen=True)
+class Environment:
+    """The user's machine as sources see it; tests build one around a temporary HOME."""
+
+    home: Path
+    env: Mapping[str, str] = field(default_factory=dict)
+    platform: str = sys.platform  # linux | darwin | win32
+
+    @classmethod
+    def current(cls) -> Environment:
+        return cls(home=Path(os.path.expanduser("~")), env=dict(os.environ), platform=sys.platform)
+
+    def var(self, name: str) -> str | None:
+        value = self.env.get(name)
+        return value if value else None
+
+    def xdg_config_home(self) -> Path:
+        return Path(self.var("XDG_CONFIG_HOME") or self.home / ".config")
+
+    def xdg_data_home(self) -> Path:
+        return Path(self.var("XDG_DATA_HOME") or self.home / ".local" / "share")
+
+    def app_support(self) -> Path:
+        """Per-user application data: %APPDATA%, ~/Library/Application Support, or XDG config."""
+        if self.platform == "win32":
+            return Path(self.var("APPDATA") or self.home / "AppData" / "Roaming")
+        if self.platform == "darwin":
+            return self.home / "Library" / "Application Support"
+        return self.xdg_config_home()
+
+
+@dataclass
+class Chunk:
+    """Complete lines only: `data` ends just after a newline (or is a skipped over-long line)."""
+
+    data: bytes
+    offset: int  # file offset of data[0]
+    end: int  # file offset just after the chunk: the new cursor
+    first_line: int  # 1-based number of the first line in data
+    oversized_lines: int = 0
+
+
+class FileParser(Protocol):
+    def parse(self, chunk: Chunk) -> Batch: ...
+
+    def state(self) -> dict[str, Any]:
+        """What a later scan needs to resume after `chunk.end` (JSON-serializable)."""
+        ...
+
+
+class Source(Protocol):
+    id: str
+    name: str
+    measured: bool  # False for estimate-only sources
+
+    def roots(self, env: Environment) -> list[Path]:
+        """The folders this assistant writes to on this machine, existing or not."""
+        ...
+
+    def discover(self, env: Environment, extra: list[Path]) -> Iterator[Path]:
+        """The log files to read, under the roots and the user's extra folders."""
+        ...
+
+    def parser(self, path: Path, state: dict[str, Any], context: Any) -> FileParser: ...
+
+
+def walk_files(root: Path, suffix: str) -> Iterator[Path]:
+    """Recursive listing that survives unreadable folders and symlink loops."""
+    seen: set[tuple[int, int]] = set()
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            st = folder.stat()
+        except OSError:
+            continue
+        if (st.st_dev, st.st_ino) in seen:
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in sorted(entries, key=lambda e: e.name):
+            try:
+                if entry.is_dir():
+                    stack.append(Path(entry.path))
+                elif entry.name.endswith(suffix) and entry.is_file():
+                    yield Path(entry.path)
+            except OSError:
+                continue
+
+
+def head_hash(path: Path, length: int) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.blake2b(fh.read(length), digest_size=16).hexdigest()
+
+
+def read_chunks(path: Path, start: int, first_line: int, chunk_bytes: int = CHUNK_BYTES) -> Iterator[Chunk]:
+    """Yield complete lines past `start`; a trailing fragment without a newline is never consumed."""
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        offset = start
+        line_no = first_line
+        carry = b""
+        while True:
+            block = fh.read(chunk_bytes)
+            if not block:
+                return
+            data = carry + block if carry else block
+            cut = data.rfind(b"\n")
+            if cut < 0:
+                if len(data) > MAX_LINE_BYTES:
+                    end = _skip_to_newline(fh, offset + len(data))
+                    if end is None:
+                        return  # an over-long line still being written: leave it for later
+                    yield Chunk(b"", offset, end, line_no, oversized_lines=1)
+                    line_no += 1
+                    offset = end
+                    fh.seek(end)
+                    carry = b""
+                    continue
+                carry = data
+                continue
+            complete = data[: cut + 1]
+            carry = data[cut + 1 :]
+            yield Chunk(complete, offset, offset + len(complete), line_no)
+            line_no += complete.count(b"\n")
+            offset += len(complete)
+
+
+def _skip_to_newline(fh: Any, position: int) -> int | None:
+    fh.seek(position)
+    while True:
+        block = fh.read(1 << 20)
+        if not block:
+            return None
+        nl = block.find(b"\n")
+        if nl >= 0:
+            return position + nl + 1
+        position += len(block)
+
+
+def split_lines(chunk: Chunk) -> Iterator[tuple[int, int, bytes]]:
+    """(file offset, line number, bytes) for each non-empty line of a chunk."""
+    offset = chunk.offset
+    number = chunk.first_line
+    for line in chunk.data.split(b"\n"):
+        if line.strip():
+            yield offset, number, line
+        offset += len(line) + 1
+        number += 1
+
+
+def lossy(line: bytes) -> bytes:
+    """Bad UTF-8 bytes become U+FFFD so one broken byte cannot cost the whole line (LOG-FORMATS §2.4)."""
+    return line.decode("utf-8", errors="replace").encode("utf-8")
+
+
+def text_hash(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8", errors="replace"), digest_size=16).hexdigest()
+
+
+def bytes_hash(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+@dataclass
+class ParseContext:
+    """What parsers need from the archive and the settings, handed in by ingest."""
+
+    excerpt_chars: int = 120  # 0: keep no excerpt, only hash and length
+    thread_parents: dict[str, str] = field(default_factory=dict)  # fork/subagent thread -> parent
+
+    def root_of(self, thread_id: str) -> str:
+        seen = {thread_id}
+        while thread_id in self.thread_parents:
+            thread_id = self.thread_parents[thread_id]
+            if thread_id in seen:
+                break  # a cycle in corrupt metadata: stop where we are
+            seen.add(thread_id)
+        return thread_id
+
+    def excerpt(self, text: str) -> str | None:
+        if self.excerpt_chars <= 0:
+            return None
+        flat = " ".join(text.split())
+        return flat if len(flat) <= self.excerpt_chars else flat[: self.excerpt_chars - 1] + "…"

@@ -1,0 +1,300 @@
+"""Claude Code transcripts: one row per (message.id, requestId), best copy wins (LOG-FORMATS §3.1)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from desktop.model import Batch, Prompt, SessionInfo, ToolCall, ToolError, Tokens, UsageEvent
+from desktop.sources.base import (
+    Chunk,
+    Environment,
+    ParseContext,
+    bytes_hash,
+    lossy,
+    split_lines,
+    text_hash,
+    walk_files,
+)
+from desktop.sources.counts import BadCount, count
+from desktop.sources.timestamps import iso_to_ms
+
+EDIT_TOOLS = {"Edit", "Write", "MultiEdit", "NotebookEdit"}
+NOT_HUMAN = ("<command-name>", "<command-message>", "<local-command-stdout>", "<local-command-", "[Request interrupted")
+
+
+class CacheCreation(msgspec.Struct):
+    ephemeral_5m_input_tokens: Any = None
+    ephemeral_1h_input_tokens: Any = None
+
+
+class Usage(msgspec.Struct):
+    input_tokens: Any = None
+    cache_creation_input_tokens: Any = None
+    cache_read_input_tokens: Any = None
+    output_tokens: Any = None
+    cache_creation: CacheCreation | None = None
+    speed: str | None = None
+
+
+class Block(msgspec.Struct):
+    type: str | None = None
+    text: str | None = None
+    id: str | None = None
+    name: str | None = None
+    input: msgspec.Raw = msgspec.Raw()  # raw bytes, decoded only when needed
+    tool_use_id: str | None = None
+    is_error: bool | None = None
+
+
+class Message(msgspec.Struct):
+    id: str | None = None
+    model: str | None = None
+    content: str | list[Block] | None = None
+    usage: Usage | None = None
+
+
+class Line(msgspec.Struct):
+    type: str | None = None
+    timestamp: str | None = None
+    sessionId: str | None = None
+    cwd: str | None = None
+    gitBranch: str | None = None
+    version: str | None = None
+    isSidechain: bool | None = None
+    requestId: str | None = None
+    uuid: str | None = None
+    isMeta: bool | None = None
+    isCompactSummary: bool | None = None
+    isApiErrorMessage: bool | None = None
+    costUSD: float | None = None
+    entrypoint: str | None = None
+    message: Message | None = None
+
+
+_decode = msgspec.json.Decoder(Line).decode
+_AGENT_FILE = re.compile(r"^agent-(.+)\.jsonl$")
+
+
+class ClaudeCode:
+    id = "claude"
+    name = "Claude Code"
+    measured = True
+    conflict = "best"  # streaming copies: keep the most complete one
+
+    def roots(self, env: Environment) -> list[Path]:
+        """CLAUDE_CONFIG_DIR (comma list of config or projects dirs), else ~/.config/claude and ~/.claude."""
+        configured = env.var("CLAUDE_CONFIG_DIR")
+        if configured:
+            roots = []
+            for entry in (part.strip() for part in configured.split(",")):
+                if entry:
+                    base = Path(entry).expanduser()
+                    roots.append(base if base.name == "projects" else base / "projects")
+            return roots
+        return [env.xdg_config_home() / "claude" / "projects", env.home / ".claude" / "projects"]
+
+    def discover(self, env: Environment, extra: list[Path]) -> Iterator[Path]:
+        for root in [*self.roots(env), *extra]:
+            for path in walk_files(root, ".jsonl"):
+                if path.name != "journal.jsonl":  # workflow orchestration metadata, not usage
+                    yield path
+
+    def parser(self, path: Path, state: dict[str, Any], context: ParseContext) -> ClaudeParser:
+        return ClaudeParser(path, context)
+
+
+def subagent_name(path: Path) -> str | None:
+    """Subagent and compaction files are real spend of the parent session; name the agent."""
+    match = _AGENT_FILE.match(path.name)
+    if not match:
+        return None
+    if match.group(1).startswith("acompact"):
+        return "compaction"
+    meta = path.with_name(f"agent-{match.group(1)}.meta.json")
+    try:
+        agent_type = json.loads(meta.read_bytes()).get("agentType")
+        if isinstance(agent_type, str) and agent_type:
+            return agent_type
+    except (OSError, ValueError, AttributeError):
+        pass
+    return "claude-code-subagent"
+
+
+class ClaudeParser:
+    def __init__(self, path: Path, context: ParseContext) -> None:
+        self.context = context
+        self.agent = subagent_name(path)
+
+    def state(self) -> dict[str, Any]:
+        return {}  # every line stands on its own
+
+    def parse(self, chunk: Chunk) -> Batch:
+        batch = Batch()
+        sessions: dict[str, SessionInfo] = {}
+        for offset, number, raw in split_lines(chunk):
+            try:
+                line = _decode_line(raw)
+                if line.type == "assistant":
+                    self._assistant(line, offset, batch)
+                elif line.type == "user":
+                    self._user(line, batch)
+                else:
+                    continue
+            except (msgspec.DecodeError, msgspec.ValidationError, BadCount, ValueError):
+                batch.skipped_lines.append(number)
+                continue
+            self._touch_session(line, sessions)
+        batch.sessions.extend(sessions.values())
+        return batch
+
+    def _assistant(self, line: Line, offset: int, batch: Batch) -> None:
+        message = line.message
+        if message is None or message.usage is None:
+            return
+        ts = iso_to_ms(line.timestamp)
+        if ts is None:
+            raise ValueError("assistant line without a timestamp")
+        if message.model == "<synthetic>":
+            batch.error_events += 1  # a locally generated notice, not a billed call
+            return
+        usage = message.usage
+        split = usage.cache_creation
+        if split is not None and (split.ephemeral_5m_input_tokens is not None or split.ephemeral_1h_input_tokens is not None):
+            write_5m, write_1h = count(split.ephemeral_5m_input_tokens), count(split.ephemeral_1h_input_tokens)
+        else:
+            write_5m, write_1h = count(usage.cache_creation_input_tokens), 0
+        tokens = Tokens(
+            input_uncached=count(usage.input_tokens),
+            cache_read=count(usage.cache_read_input_tokens),
+            cache_write_5m=write_5m,
+            cache_write_1h=write_1h,
+            output=count(usage.output_tokens),
+        )
+        msg_id, request_id = message.id or None, line.requestId or None
+        if msg_id:
+            key = f"{msg_id}:{request_id or ''}"
+        elif request_id:
+            key = f"req:{request_id}"
+        else:
+            key = f"line:{line.sessionId}:{line.uuid or offset}"  # nothing to dedup on (ccusage does the same)
+        batch.events.append(
+            UsageEvent(
+                source="claude",
+                dedup_key=key,
+                alt_key=msg_id,
+                ts_ms=ts,
+                tokens=tokens,
+                model=message.model or None,
+                session_id=line.sessionId,
+                agent=self.agent,
+                is_sidechain=bool(line.isSidechain),
+                project_path=line.cwd,
+                git_branch=line.gitBranch or None,
+                client_version=line.version,
+                provider="anthropic",
+                speed=usage.speed,
+                stored_cost=line.costUSD,
+                stored_cost_unit="usd" if line.costUSD is not None else None,
+                raw_offset=offset,
+            )
+        )
+        if isinstance(message.content, list):
+            for block in message.content:
+                if block.type == "tool_use" and block.id and block.name:
+                    batch.tool_calls.append(self._tool_call(line, block, ts))
+
+    def _tool_call(self, line: Line, block: Block, ts: int) -> ToolCall:
+        raw_input = bytes(block.input)
+        file_path = None
+        if block.name in EDIT_TOOLS and raw_input:
+            try:
+                args = msgspec.json.decode(raw_input)
+                candidate = args.get("file_path") or args.get("notebook_path") or args.get("path")
+                file_path = candidate if isinstance(candidate, str) else None
+            except (msgspec.DecodeError, AttributeError):
+                file_path = None
+        return ToolCall(
+            source="claude",
+            call_key=block.id or "",
+            session_id=line.sessionId,
+            ts_ms=ts,
+            name=block.name or "",
+            args_hash=bytes_hash(block.name.encode() + b"\0" + raw_input) if block.name else "",
+            file_path=file_path,
+        )
+
+    def _user(self, line: Line, batch: Batch) -> None:
+        message = line.message
+        if message is None:
+            return
+        content = message.content
+        texts: list[str] = []
+        if isinstance(content, str):
+            texts.append(content)
+        elif isinstance(content, list):
+            for block in content:
+                if block.type == "tool_result":
+                    if block.is_error and block.tool_use_id:
+                        batch.tool_errors.append(ToolError("claude", block.tool_use_id))
+                elif block.type == "text" and block.text:
+                    texts.append(block.text)
+        if not texts or line.isMeta or line.isCompactSummary or line.isSidechain or self.agent:
+            return  # injected context, summaries and subagent briefs are not the human's prompts
+        text = "\n".join(texts)
+        if text.lstrip().startswith(NOT_HUMAN):
+            return
+        ts = iso_to_ms(line.timestamp)
+        if ts is None:
+            return
+        digest = text_hash(text)
+        batch.prompts.append(
+            Prompt(
+                source="claude",
+                prompt_key=line.uuid or f"{line.sessionId}:{ts}:{digest}",
+                session_id=line.sessionId,
+                ts_ms=ts,
+                text_hash=digest,
+                length=len(text),
+                excerpt=self.context.excerpt(text),
+            )
+        )
+
+    def _touch_session(self, line: Line, sessions: dict[str, SessionInfo]) -> None:
+        if not line.sessionId:
+            return
+        ts = iso_to_ms(line.timestamp)
+        if ts is None:
+            return
+        info = sessions.get(line.sessionId)
+        if info is None:
+            entry = line.entrypoint or None
+            sessions[line.sessionId] = SessionInfo(
+                source="claude",
+                session_id=line.sessionId,
+                ts_ms=ts,
+                project_path=line.cwd if not self.agent else None,
+                git_branch=line.gitBranch or None,
+                entrypoint=entry,
+                is_headless=bool(entry and entry.startswith("sdk")),
+                client_version=line.version,
+            )
+        else:
+            info.ts_ms = min(info.ts_ms, ts)
+            info.last_ts_ms = max(info.last_ts_ms, ts)
+            if info.project_path is None and not self.agent:
+                info.project_path = line.cwd
+
+
+def _decode_line(raw: bytes) -> Line:
+    try:
+        return _decode(raw)
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        return _decode(lossy(raw))  # bad UTF-8 inside a string: keep the line, replace the bytes
+    except msgspec.ValidationError:
+        return msgspec.convert(msgspec.json.decode(raw), Line, strict=False)  # "12" for 12, and such

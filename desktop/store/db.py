@@ -1,0 +1,118 @@
+"""Opening the archive: file mode, WAL, migrations with a copy first, refusing a newer schema."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from desktop.errors import KnownError, NewerDatabaseError
+from desktop.store.migrations import migrations
+from desktop.store.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class Store:
+    """One SQLite connection; make one per thread (house rule 5)."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path | None) -> None:
+        self.conn = conn
+        self.path = path
+        self.db = Database(conn)
+        self.settings = Settings(conn)
+
+    @classmethod
+    def open(cls, path: Path, *, migrate: bool = True, backup_dir: Path | None = None) -> Store:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        existed = path.exists() and path.stat().st_size > 0
+        if not existed and os.name == "posix":
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))  # private before any byte lands
+        try:
+            conn = sqlite3.connect(path, timeout=10.0, isolation_level=None, check_same_thread=True)
+            _configure(conn)
+        except sqlite3.DatabaseError as exc:
+            raise KnownError(f"cannot open the archive {path}: {exc}") from exc
+        store = cls(conn, path)
+        try:
+            store._check_not_newer()
+            if migrate:
+                pending = migrations.pending(store.db)
+                if pending and existed and store._has_user_tables():
+                    store._copy_aside(backup_dir or path.parent / "backups", len(migrations.applied(store.db)))
+                if pending:
+                    log.info("applying %d migration(s): %s", len(pending), ", ".join(m.name for m in pending))
+                    migrations.apply(store.db)
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise KnownError(f"the archive {path} is not a usable database: {exc}") from exc
+        except BaseException:
+            conn.close()
+            raise
+        return store
+
+    @classmethod
+    def memory(cls) -> Store:
+        conn = sqlite3.connect(":memory:", isolation_level=None)
+        _configure(conn)
+        store = cls(conn, None)
+        migrations.apply(store.db)
+        return store
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE: take the write lock up front so a busy DB waits instead of failing late."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+
+    def schema_names(self) -> list[str]:
+        return [m.name for m in migrations.applied(self.db)]
+
+    def _has_user_tables(self) -> bool:
+        return bool(self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'usage_event'").fetchone())
+
+    def _check_not_newer(self) -> None:
+        known = {m.name for m in migrations._migrations}
+        unknown = [m.name for m in migrations.applied(self.db) if m.name not in known]
+        if unknown:
+            raise NewerDatabaseError(
+                f"the archive {self.path} was written by a newer Tokenmirror (schema step {unknown[-1]}); "
+                "install the newer version, or move the file aside to start a new archive"
+            )
+
+    def _copy_aside(self, folder: Path, applied: int) -> None:
+        """A consistent copy (the backup API sees WAL content) before the schema changes."""
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / f"archive-schema{applied}-{time.strftime('%Y%m%d-%H%M%S')}.sqlite"
+        if os.name == "posix":
+            os.close(os.open(target, os.O_CREAT | os.O_WRONLY, 0o600))
+        dest = sqlite3.connect(target)
+        try:
+            self.conn.backup(dest)
+        finally:
+            dest.close()
+        log.info("copied the archive to %s before migrating", target)
+
+
+def _configure(conn: sqlite3.Connection) -> None:
+    conn.execute("PRAGMA busy_timeout = 10000")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: consistent after a crash, fast commits
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA temp_store = MEMORY")

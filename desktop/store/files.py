@@ -1,0 +1,115 @@
+"""Per-file reading state: where each log file's cursor stands and what its head looked like."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Any
+
+BAD_LINE_SAMPLE = 20  # line numbers kept per file for `doctor`
+
+
+@dataclass
+class FileRecord:
+    source: str
+    path: str
+    id: int | None = None
+    dev: int | None = None
+    inode: int | None = None
+    size: int = 0
+    mtime_ns: int | None = None
+    cursor: int = 0
+    head_len: int = 0
+    head_hash: str | None = None
+    lines_read: int = 0
+    lines_skipped: int = 0
+    bad_lines: list[int] = field(default_factory=list)
+    parser_state: dict[str, Any] = field(default_factory=dict)
+    rereads: int = 0
+    first_seen_ms: int | None = None
+    last_read_ms: int | None = None
+    missing: bool = False
+
+    def restart(self) -> None:
+        """Read again from byte 0: the file was truncated or replaced. Keys keep the archive exact."""
+        self.cursor = 0
+        self.head_len = 0
+        self.head_hash = None
+        self.lines_read = 0
+        self.lines_skipped = 0
+        self.bad_lines = []
+        self.parser_state = {}
+        self.rereads += 1
+
+    def note_skipped(self, line_numbers: list[int]) -> None:
+        self.lines_skipped += len(line_numbers)
+        room = BAD_LINE_SAMPLE - len(self.bad_lines)
+        if room > 0:
+            self.bad_lines.extend(line_numbers[:room])
+
+
+_COLUMNS = (
+    "source, path, dev, inode, size, mtime_ns, cursor, head_len, head_hash, lines_read, lines_skipped, "
+    "bad_lines, parser_state, rereads, first_seen_ms, last_read_ms, missing"
+)
+
+
+def load_files(conn: sqlite3.Connection, source: str) -> dict[str, FileRecord]:
+    rows = conn.execute(f"SELECT id, {_COLUMNS} FROM source_file WHERE source = ?", (source,))
+    records = {}
+    for row in rows:
+        record = FileRecord(
+            id=row[0],
+            source=row[1],
+            path=row[2],
+            dev=row[3],
+            inode=row[4],
+            size=row[5],
+            mtime_ns=row[6],
+            cursor=row[7],
+            head_len=row[8],
+            head_hash=row[9],
+            lines_read=row[10],
+            lines_skipped=row[11],
+            bad_lines=json.loads(row[12]),
+            parser_state=json.loads(row[13]),
+            rereads=row[14],
+            first_seen_ms=row[15],
+            last_read_ms=row[16],
+            missing=bool(row[17]),
+        )
+        records[record.path] = record
+    return records
+
+
+def save_file(conn: sqlite3.Connection, record: FileRecord) -> None:
+    values = (
+        record.source,
+        record.path,
+        record.dev,
+        record.inode,
+        record.size,
+        record.mtime_ns,
+        record.cursor,
+        record.head_len,
+        record.head_hash,
+        record.lines_read,
+        record.lines_skipped,
+        json.dumps(record.bad_lines),
+        json.dumps(record.parser_state, separators=(",", ":")),
+        record.rereads,
+        record.first_seen_ms,
+        record.last_read_ms,
+        int(record.missing),
+    )
+    if record.id is None:
+        cur = conn.execute(f"INSERT INTO source_file ({_COLUMNS}) VALUES ({', '.join('?' * 17)})", values)
+        record.id = cur.lastrowid
+    else:
+        assignments = ", ".join(f"{name.strip()} = ?" for name in _COLUMNS.split(","))
+        conn.execute(f"UPDATE source_file SET {assignments} WHERE id = ?", (*values, record.id))
+
+
+def mark_missing(conn: sqlite3.Connection, ids: list[int]) -> None:
+    conn.executemany("UPDATE source_file SET missing = 1 WHERE id = ?", [(i,) for i in ids])
