@@ -73,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="tokenmirror: %(levelname)s: %(message)s")
+    _log_to_stderr()
     try:
         return _dispatch(args)
     except KnownError as exc:
@@ -88,6 +88,27 @@ def main(argv: list[str] | None = None) -> int:
         where = _log_bug(args)
         print(f"tokenmirror: internal error: {type(exc).__name__}: {exc} (details in {where})", file=sys.stderr)
         return 70
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is now (it is replaced under tests and pagers)."""
+
+    @property  # type: ignore[override]
+    def stream(self):  # noqa: ANN201
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:  # noqa: ANN001
+        pass
+
+
+def _log_to_stderr() -> None:
+    root = logging.getLogger()
+    if not any(isinstance(h, _StderrHandler) for h in root.handlers):
+        handler = _StderrHandler()
+        handler.setFormatter(logging.Formatter("tokenmirror: %(levelname)s: %(message)s"))
+        handler.setLevel(logging.WARNING)
+        root.addHandler(handler)
 
 
 def _paths(args: argparse.Namespace):

@@ -5,8 +5,8 @@ Order, as ccusage `PricingMap::find` (plus the per-source candidates of §4.3):
 1. Exact keys: the model as written, then per-source candidates (Gemini provider prefixes,
    OpenCode aliases / dotted-version normalization / `<provider>/<model>`, Claude `-fast`
    stripped, Droid `custom:` and `[...]` removed).
-2. Containment after lower-casing and mapping `.` and `@` to `-`: a key that contains the model
-   or is contained in it. The longest key wins; equal lengths go to the alphabetically first.
+2. Containment after lower-casing and mapping `.` and `@` to `-`: the longest key contained in the
+   model, else the shortest key that contains it (see KeyMatcher.fuzzy for why not ccusage's rule).
    Containment only counts at name boundaries (not inside a word), and a key ending in a digit
    does not match when the model continues with `-<digits>` (another version: `gpt-5` must not
    price `gpt-5.5`, `claude-opus-4` must not price `claude-opus-4-6`), except for an 8-digit
@@ -113,12 +113,18 @@ class KeyMatcher:
         return key in self._keys
 
     def fuzzy(self, model: str) -> str | None:
-        """Step 2: containment either way at name boundaries; the longest key wins."""
+        """Step 2 at name boundaries: the longest key inside the model (a dated or decorated name of a
+        listed model), else the SHORTEST key containing the model. ccusage takes the longest key
+        either way, which prices `claude-3-7-sonnet-20250219` as a US-gov Bedrock region (+20%)
+        when LiteLLM lists that model only under provider-prefixed keys."""
         norm = normalize(model.strip())
         if not norm:
             return None
         for norm_key, key in self._by_length:
-            if occurs_at_boundary(norm, norm_key) or occurs_at_boundary(norm_key, norm):
+            if occurs_at_boundary(norm, norm_key):
+                return key
+        for norm_key, key in reversed(self._by_length):
+            if occurs_at_boundary(norm_key, norm):
                 return key
         return None
 

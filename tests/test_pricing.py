@@ -251,19 +251,26 @@ def test_match_cache_returns_same_object(table: PriceTable) -> None:
 
 # --- matching rules on a tiny table -------------------------------------------------------------
 
-def test_containment_longest_key_and_version_boundaries() -> None:
+def test_containment_prefers_the_listed_model_and_respects_versions() -> None:
     t = PriceTable({name: {"input_cost_per_token": 1e-06, "output_cost_per_token": 1e-06} for name in
                     ["gpt-5", "claude-sonnet-4-5", "claude-opus-4", "vertex_ai/claude-sonnet-4-5@20250929"]},
                    "test")
-    assert t.match_key("claude-sonnet-4-5-20250929", "claude") == "vertex_ai/claude-sonnet-4-5@20250929"
-    # `.`/`@` -> `-`; both keys match by containment (a date suffix is no new version): longest wins
-    assert t.match_key("claude-sonnet-4.5", "claude") == "vertex_ai/claude-sonnet-4-5@20250929"
+    # the listed model inside a dated name wins over a provider-prefixed key that contains it
+    assert t.match_key("claude-sonnet-4-5-20250929", "claude") == "claude-sonnet-4-5"
+    # `.`/`@` -> `-`
+    assert t.match_key("claude-sonnet-4.5", "claude") == "claude-sonnet-4-5"
     assert t.match_key("claude-sonnet-4-5-20990101", "claude") == "claude-sonnet-4-5"  # date suffix
     assert t.match_key("gpt-5.9", "codex") is None  # another version, not gpt-5
     assert t.match_key("claude-opus-4-6", "claude") is None
     assert t.match_key("gpt-5-codex-mini", "codex") == "gpt-5"
     assert t.match_key("gpt-50", "codex") is None  # not at a name boundary
     assert t.match_key("gpt-5.3-spark", "codex") is None  # alias target absent here
+
+
+def test_model_listed_only_under_provider_keys_takes_the_closest(table: PriceTable) -> None:
+    """LiteLLM lists claude-3-7-sonnet only as Bedrock/Vertex ids; the US-gov region costs 20% more."""
+    assert table.match_key("claude-3-7-sonnet-20250219", "claude") == "anthropic.claude-3-7-sonnet-20250219-v1:0"
+    assert table.rates_for("claude-3-7-sonnet-20250219", "claude").input == pytest.approx(3e-06)
 
 
 def test_opencode_candidates() -> None:

@@ -20,9 +20,9 @@ def _size(n: float) -> str:
 class TerminalProgress:
     """Redraws at most ten times a second; silent when the stream is not a terminal."""
 
-    def __init__(self, stream: TextIO = sys.stderr, min_bytes: int = 32 << 20) -> None:
-        self.stream = stream
-        self.enabled = stream.isatty()
+    def __init__(self, stream: TextIO | None = None, min_bytes: int = 32 << 20) -> None:
+        self.stream = stream or sys.stderr
+        self.enabled = self.stream.isatty()
         self.min_bytes = min_bytes  # small scans finish before a bar would help
         self._last = 0.0
         self._drawn = False

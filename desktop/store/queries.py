@@ -124,7 +124,7 @@ def unpriced_models(conn: sqlite3.Connection) -> list[tuple[str, str, int, int]]
     return conn.execute(
         "SELECT source, coalesce(model, '(none)'), count(*), "
         "sum(input_uncached + cache_read + cache_write_5m + cache_write_1h + output) "
-        "FROM usage_event WHERE price_status = 'unpriced' AND NOT (stored_cost_unit = 'usd' AND stored_cost > 0) "
+        "FROM usage_event WHERE price_status = 'unpriced' AND NOT coalesce(stored_cost_unit = 'usd' AND stored_cost > 0, 0) "
         "GROUP BY 1, 2 ORDER BY 4 DESC"
     ).fetchall()
 

@@ -1,0 +1,80 @@
+"""The archive file: private modes, migrations with a copy first, refusing a newer schema."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+import sys
+from pathlib import Path
+
+import pytest
+
+from desktop.errors import NewerDatabaseError
+from desktop.paths import AppPaths
+from desktop.store import Store
+from desktop.store.migrations import migrations
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX modes")
+def test_archive_and_folder_are_private(tmp_path: Path) -> None:
+    paths = AppPaths.at(tmp_path / "data")
+    paths.ensure()
+    store = Store.open(paths.database)
+    store.settings.set("week_start", "sunday")
+    assert stat.S_IMODE(os.stat(paths.data).st_mode) == 0o700
+    for name in ("archive.sqlite", "archive.sqlite-wal"):
+        assert stat.S_IMODE(os.stat(paths.data / name).st_mode) == 0o600, name
+    store.close()
+
+
+def test_settings_have_declared_defaults(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "a.sqlite")
+    assert store.settings.get("week_start") == "monday"
+    store.settings.set("week_start", "sunday")
+    store.close()
+    again = Store.open(tmp_path / "a.sqlite")
+    assert again.settings.get("week_start") == "sunday"
+    with pytest.raises(KeyError):
+        again.settings.get("no_such_setting")
+    again.close()
+
+
+def test_newer_schema_is_refused_with_a_clear_message(tmp_path: Path) -> None:
+    path = tmp_path / "a.sqlite"
+    Store.open(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('tokenmirror', 'm999_from_the_future', '2030-01-01')")
+    conn.commit()
+    conn.close()
+    with pytest.raises(NewerDatabaseError, match="newer Tokenmirror"):
+        Store.open(path)
+
+
+@pytest.mark.skipif(len(migrations._migrations) < 2, reason="needs a second migration to be pending")
+def test_archive_is_copied_aside_before_pending_migrations(tmp_path: Path) -> None:
+    path = tmp_path / "a.sqlite"
+    conn = sqlite3.connect(path)
+    from sqlite_utils import Database
+
+    db = Database(conn)
+    migrations.apply(db, stop_before=migrations._migrations[-1].name)
+    conn.execute("INSERT INTO setting (key, value) VALUES ('week_start', '\"sunday\"')")
+    conn.commit()
+    conn.close()
+    store = Store.open(path)
+    copies = list((tmp_path / "backups").glob("archive-schema*.sqlite"))
+    assert len(copies) == 1
+    old = sqlite3.connect(copies[0])
+    assert old.execute("SELECT value FROM setting").fetchone() == ('"sunday"',)
+    assert store.schema_names() == [m.name for m in migrations._migrations]
+    store.close()
+
+
+def test_not_a_database_is_a_known_error(tmp_path: Path) -> None:
+    from desktop.errors import KnownError
+
+    path = tmp_path / "a.sqlite"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(KnownError, match="not a usable database|cannot open"):
+        Store.open(path)
