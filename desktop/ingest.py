@@ -18,7 +18,7 @@ from desktop.pricing import PriceTable
 from desktop.sources.base import HEAD_BYTES, Environment, ParseContext, Source, head_hash, read_chunks
 from desktop.store import Store
 from desktop.store.files import FileRecord, load_files, mark_missing, save_file
-from desktop.store.writes import collapse, event_row, register_threads, thread_parents, write_context, write_events
+from desktop.store.writes import ChunkWriter, collapse, event_row, register_threads, thread_parents
 
 log = logging.getLogger(__name__)
 
@@ -90,16 +90,23 @@ def scan(
     total = sum(max(p.stat.st_size - p.record.cursor, 0) for p in plans)
     done = 0
     by_source = {r.source: r for r in results}
+    writer = ChunkWriter(store)
+    fresh = [p.record for p in plans if p.record.id is None]
+    if fresh:
+        with store.transaction() as conn:
+            for record in fresh:
+                save_file(conn, record)  # ids first: event rows point at their file
     for index, plan in enumerate(plans):
         result = by_source[plan.source.id]
         yield ScanProgress(plan.source.id, str(plan.path), done, total, index, len(plans))
         try:
-            for read in _read_file(store, plan, context, prices, result):
+            for read in _read_file(writer, plan, context, prices, result):
                 done += read
                 yield ScanProgress(plan.source.id, str(plan.path), done, total, index, len(plans))
         except OSError as exc:
             log.warning("cannot read %s: %s", plan.path, exc)
             result.unreadable.append(f"{plan.path}: {exc.strerror or exc}")
+    writer.flush()
     reprice(store, prices)
     yield ScanProgress("", "", total, total, len(plans), len(plans))
     return ScanSummary(results, events_before, _event_count(store), time.monotonic() - started)
@@ -127,27 +134,26 @@ def _plan(store: Store, source: Source, env: Environment, extra: list[Path], res
     records = load_files(store.conn, source.id)
     seen: set[str] = set()
     plans: list[_Planned] = []
-    for path in source.discover(env, extra):
-        key = str(path)
+    for key in source.discover(env, extra):
         if key in seen:
             continue
         seen.add(key)
         result.files_found += 1
         try:
-            st = path.stat()
+            st = os.stat(key)
         except OSError as exc:
-            result.unreadable.append(f"{path}: {exc.strerror or exc}")
+            result.unreadable.append(f"{key}: {exc.strerror or exc}")
             continue
         record = records.get(key) or FileRecord(source=source.id, path=key, first_seen_ms=int(time.time() * 1000))
         if record.id is not None:
             reappeared, record.missing = record.missing, False
-            if _replaced(record, path, st):
-                log.info("%s was truncated or replaced; reading it again from the start", path)
+            if _replaced(record, key, st):
+                log.info("%s was truncated or replaced; reading it again from the start", key)
                 record.restart()
                 result.files_reread += 1
             elif st.st_size == record.size and st.st_mtime_ns == record.mtime_ns and not reappeared:
                 continue
-        plans.append(_Planned(source, record, path, st))
+        plans.append(_Planned(source, record, Path(key), st))
     gone = [r.id for k, r in records.items() if k not in seen and not r.missing and r.id is not None]
     if gone:
         with store.transaction() as conn:
@@ -158,7 +164,7 @@ def _plan(store: Store, source: Source, env: Environment, extra: list[Path], res
     return plans
 
 
-def _replaced(record: FileRecord, path: Path, st: os.stat_result) -> bool:
+def _replaced(record: FileRecord, path: str, st: os.stat_result) -> bool:
     if record.inode is not None and (st.st_ino, st.st_dev) != (record.inode, record.dev):
         return True
     if st.st_size < record.cursor:
@@ -191,7 +197,7 @@ def _depth(context: ParseContext, thread: str) -> int:
     return depth
 
 
-def _read_file(store: Store, plan: _Planned, context: ParseContext, prices: PriceTable,
+def _read_file(writer: ChunkWriter, plan: _Planned, context: ParseContext, prices: PriceTable,
                result: SourceScan) -> Generator[int, None, None]:  # fmt: skip
     record, st, source = plan.record, plan.stat, plan.source
     parser = source.parser(plan.path, record.parser_state, context)
@@ -202,7 +208,7 @@ def _read_file(store: Store, plan: _Planned, context: ParseContext, prices: Pric
         if chunk.oversized_lines:
             batch.skipped_lines.append(chunk.first_line)
         record.cursor = chunk.end
-        record.lines_read = chunk.first_line - 1 + chunk.data.count(b"\n") + chunk.oversized_lines
+        record.lines_read = chunk.first_line - 1 + chunk.line_count
         record.note_skipped(batch.skipped_lines)
         record.parser_state = parser.state()
         record.last_read_ms = int(time.time() * 1000)
@@ -210,18 +216,14 @@ def _read_file(store: Store, plan: _Planned, context: ParseContext, prices: Pric
             record.head_len = min(record.cursor, HEAD_BYTES)
             record.head_hash = head_hash(plan.path, record.head_len)
         events = collapse(batch.events, policy)
-        with store.transaction() as conn:
-            save_file(conn, record)
-            rows = [event_row(e, _cost(prices, e), record.id) for e in events]
-            write_events(conn, policy, rows, events)
-            write_context(conn, batch)
+        rows = [event_row(e, _cost(prices, e), record.id) for e in events]
+        writer.add(record, policy, rows, events, batch)
         result.events_parsed += len(events)
         result.lines_skipped += len(batch.skipped_lines)
         result.bytes_read += chunk.end - chunk.offset
         yield chunk.end - chunk.offset
     record.size, record.mtime_ns = st.st_size, st.st_mtime_ns
-    with store.transaction() as conn:
-        save_file(conn, record)
+    writer.add(record)
     result.files_read += 1
 
 

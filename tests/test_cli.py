@@ -139,6 +139,7 @@ def test_newer_archive_is_one_clear_error(capsys: pytest.CaptureFixture, tmp_pat
     run(capsys, "--data-dir", str(tmp_path), "scan")
     conn = sqlite3.connect(tmp_path / "archive.sqlite")
     conn.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('tokenmirror', 'm999_future', '2030')")
+    conn.execute("PRAGMA user_version = 99")
     conn.commit()
     conn.close()
     code, out, err = run(capsys, "--data-dir", str(tmp_path), "report", "daily")

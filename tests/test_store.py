@@ -45,6 +45,7 @@ def test_newer_schema_is_refused_with_a_clear_message(tmp_path: Path) -> None:
     Store.open(path).close()
     conn = sqlite3.connect(path)
     conn.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('tokenmirror', 'm999_from_the_future', '2030-01-01')")
+    conn.execute("PRAGMA user_version = 99")  # what a newer build leaves behind
     conn.commit()
     conn.close()
     with pytest.raises(NewerDatabaseError, match="newer Tokenmirror"):
@@ -78,3 +79,13 @@ def test_not_a_database_is_a_known_error(tmp_path: Path) -> None:
     path.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(KnownError, match="not a usable database|cannot open"):
         Store.open(path)
+
+
+def test_schema_step_count_matches_the_migrations(tmp_path: Path) -> None:
+    """The fast start trusts PRAGMA user_version; it must count exactly the migrations applied."""
+    from desktop.store.schema import SCHEMA_STEPS
+
+    assert SCHEMA_STEPS == len(migrations._migrations)
+    store = Store.open(tmp_path / "a.sqlite")
+    assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_STEPS
+    store.close()

@@ -12,7 +12,8 @@ from typing import Any, Protocol
 
 from desktop.model import Batch
 
-CHUNK_BYTES = 8 << 20  # one transaction per chunk: bounded memory, few commits
+# one transaction per chunk: bounded memory, few commits (the crash tests shrink it to get many commits)
+CHUNK_BYTES = int(os.environ.get("TOKENMIRROR_CHUNK_BYTES") or 8 << 20)
 MAX_LINE_BYTES = 64 << 20  # a single line longer than this is skipped (counted), not held in memory
 HEAD_BYTES = 4096
 
@@ -50,13 +51,17 @@ class Environment:
 
 @dataclass
 class Chunk:
-    """Complete lines only: `data` ends just after a newline (or is a skipped over-long line)."""
+    """Complete lines only, split once; the cursor may move to `end` once they are stored."""
 
-    data: bytes
-    offset: int  # file offset of data[0]
-    end: int  # file offset just after the chunk: the new cursor
-    first_line: int  # 1-based number of the first line in data
-    oversized_lines: int = 0
+    lines: list[bytes]  # without their newlines
+    offset: int  # file offset of lines[0]
+    end: int  # file offset just after the last newline: the new cursor
+    first_line: int  # 1-based number of lines[0]
+    oversized_lines: int = 0  # a line longer than MAX_LINE_BYTES, skipped unread
+
+    @property
+    def line_count(self) -> int:
+        return len(self.lines) + self.oversized_lines
 
 
 class FileParser(Protocol):
@@ -76,8 +81,8 @@ class Source(Protocol):
         """The folders this assistant writes to on this machine, existing or not."""
         ...
 
-    def discover(self, env: Environment, extra: list[Path]) -> Iterator[Path]:
-        """The log files to read, under the roots and the user's extra folders."""
+    def discover(self, env: Environment, extra: list[Path]) -> Iterator[str]:
+        """The log files to read, under the roots and the user's extra folders (plain strings: fast)."""
         ...
 
     def parser(self, path: Path, state: dict[str, Any], context: Any) -> FileParser: ...
@@ -85,27 +90,34 @@ class Source(Protocol):
 
 def walk_files(root: Path, suffix: str) -> Iterator[Path]:
     """Recursive listing that survives unreadable folders and symlink loops."""
+    for path in walk_file_names(str(root), suffix):
+        yield Path(path)
+
+
+def walk_file_names(root: str, suffix: str) -> Iterator[str]:
+    """Like walk_files, as plain strings: 10,000-file histories are listed on every scan."""
     seen: set[tuple[int, int]] = set()
     stack = [root]
     while stack:
         folder = stack.pop()
         try:
-            st = folder.stat()
+            st = os.stat(folder)
         except OSError:
             continue
         if (st.st_dev, st.st_ino) in seen:
             continue
         seen.add((st.st_dev, st.st_ino))
         try:
-            entries = list(os.scandir(folder))
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
         except OSError:
             continue
-        for entry in sorted(entries, key=lambda e: e.name):
+        for entry in entries:
             try:
                 if entry.is_dir():
-                    stack.append(Path(entry.path))
+                    stack.append(entry.path)
                 elif entry.name.endswith(suffix) and entry.is_file():
-                    yield Path(entry.path)
+                    yield entry.path
             except OSError:
                 continue
 
@@ -133,7 +145,7 @@ def read_chunks(path: Path, start: int, first_line: int, chunk_bytes: int = CHUN
                     end = _skip_to_newline(fh, offset + len(data))
                     if end is None:
                         return  # an over-long line still being written: leave it for later
-                    yield Chunk(b"", offset, end, line_no, oversized_lines=1)
+                    yield Chunk([], offset, end, line_no, oversized_lines=1)
                     line_no += 1
                     offset = end
                     fh.seek(end)
@@ -141,11 +153,11 @@ def read_chunks(path: Path, start: int, first_line: int, chunk_bytes: int = CHUN
                     continue
                 carry = data
                 continue
-            complete = data[: cut + 1]
+            lines = data[:cut].split(b"\n")
             carry = data[cut + 1 :]
-            yield Chunk(complete, offset, offset + len(complete), line_no)
-            line_no += complete.count(b"\n")
-            offset += len(complete)
+            yield Chunk(lines, offset, offset + cut + 1, line_no)
+            line_no += len(lines)
+            offset += cut + 1
 
 
 def _skip_to_newline(fh: Any, position: int) -> int | None:
@@ -164,8 +176,8 @@ def split_lines(chunk: Chunk) -> Iterator[tuple[int, int, bytes]]:
     """(file offset, line number, bytes) for each non-empty line of a chunk."""
     offset = chunk.offset
     number = chunk.first_line
-    for line in chunk.data.split(b"\n"):
-        if line.strip():
+    for line in chunk.lines:
+        if line:
             yield offset, number, line
         offset += len(line) + 1
         number += 1

@@ -19,7 +19,7 @@ from desktop.sources.base import (
     lossy,
     split_lines,
     text_hash,
-    walk_files,
+    walk_file_names,
 )
 from desktop.sources.counts import BadCount, count
 from desktop.sources.timestamps import iso_to_ms
@@ -99,10 +99,10 @@ class ClaudeCode:
             return roots
         return [env.xdg_config_home() / "claude" / "projects", env.home / ".claude" / "projects"]
 
-    def discover(self, env: Environment, extra: list[Path]) -> Iterator[Path]:
+    def discover(self, env: Environment, extra: list[Path]) -> Iterator[str]:
         for root in [*self.roots(env), *extra]:
-            for path in walk_files(root, ".jsonl"):
-                if path.name != "journal.jsonl":  # workflow orchestration metadata, not usage
+            for path in walk_file_names(str(root), ".jsonl"):
+                if not path.endswith(("/journal.jsonl", "\\journal.jsonl")):  # workflow metadata, not usage
                     yield path
 
     def parser(self, path: Path, state: dict[str, Any], context: ParseContext) -> ClaudeParser:
@@ -138,26 +138,30 @@ class ClaudeParser:
         batch = Batch()
         sessions: dict[str, SessionInfo] = {}
         for offset, number, raw in split_lines(chunk):
+            if not _worth_decoding(raw):
+                if not _looks_like_json_object(raw):
+                    batch.skipped_lines.append(number)
+                continue
             try:
                 line = _decode_line(raw)
+                ts = iso_to_ms(line.timestamp)
                 if line.type == "assistant":
-                    self._assistant(line, offset, batch)
+                    self._assistant(line, ts, offset, batch)
                 elif line.type == "user":
-                    self._user(line, batch)
+                    self._user(line, ts, batch)
                 else:
                     continue
             except (msgspec.DecodeError, msgspec.ValidationError, BadCount, ValueError):
                 batch.skipped_lines.append(number)
                 continue
-            self._touch_session(line, sessions)
+            self._touch_session(line, ts, sessions)
         batch.sessions.extend(sessions.values())
         return batch
 
-    def _assistant(self, line: Line, offset: int, batch: Batch) -> None:
+    def _assistant(self, line: Line, ts: int | None, offset: int, batch: Batch) -> None:
         message = line.message
         if message is None or message.usage is None:
             return
-        ts = iso_to_ms(line.timestamp)
         if ts is None:
             raise ValueError("assistant line without a timestamp")
         if message.model == "<synthetic>":
@@ -229,7 +233,7 @@ class ClaudeParser:
             file_path=file_path,
         )
 
-    def _user(self, line: Line, batch: Batch) -> None:
+    def _user(self, line: Line, ts: int | None, batch: Batch) -> None:
         message = line.message
         if message is None:
             return
@@ -249,7 +253,6 @@ class ClaudeParser:
         text = "\n".join(texts)
         if text.lstrip().startswith(NOT_HUMAN):
             return
-        ts = iso_to_ms(line.timestamp)
         if ts is None:
             return
         digest = text_hash(text)
@@ -265,11 +268,8 @@ class ClaudeParser:
             )
         )
 
-    def _touch_session(self, line: Line, sessions: dict[str, SessionInfo]) -> None:
-        if not line.sessionId:
-            return
-        ts = iso_to_ms(line.timestamp)
-        if ts is None:
+    def _touch_session(self, line: Line, ts: int | None, sessions: dict[str, SessionInfo]) -> None:
+        if not line.sessionId or ts is None:
             return
         info = sessions.get(line.sessionId)
         if info is None:
@@ -289,6 +289,26 @@ class ClaudeParser:
             info.last_ts_ms = max(info.last_ts_ms, ts)
             if info.project_path is None and not self.agent:
                 info.project_path = line.cwd
+
+
+def _worth_decoding(raw: bytes) -> bool:
+    """Byte tests that let most of a transcript go unparsed: only usage lines and the user's own
+    lines matter; a tool result matters only when it failed. (Inside JSON strings quotes are
+    escaped, so a quoted token found here is structure, not content.)"""
+    if b'"usage"' in raw:
+        return True
+    if b'"user"' not in raw:
+        return False
+    if b'"tool_result"' not in raw:
+        return True
+    # Claude Code writes compact JSON; look for the spaced form only in lines written that way
+    return (b'"is_error": true' if b'": ' in raw[:80] else b'"is_error":true') in raw
+
+
+def _looks_like_json_object(raw: bytes) -> bool:
+    """Lines we skip unparsed still count as bad when they cannot be a JSON object at all."""
+    stripped = raw.strip()
+    return stripped.startswith(b"{") and stripped.endswith(b"}")
 
 
 def _decode_line(raw: bytes) -> Line:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ from desktop.sources.base import (
     lossy,
     split_lines,
     text_hash,
+    walk_file_names,
 )
 from desktop.sources.counts import BadCount, count, first_count
 from desktop.sources.timestamps import iso_to_ms
@@ -99,12 +101,10 @@ class Codex:
     def roots(self, env: Environment) -> list[Path]:
         return [home / folder for home in self.homes(env) for folder in ("sessions", "archived_sessions")]
 
-    def discover(self, env: Environment, extra: list[Path]) -> Iterator[Path]:
-        from desktop.sources.base import walk_files
-
+    def discover(self, env: Environment, extra: list[Path]) -> Iterator[str]:
         for root in [*self.roots(env), *extra]:
-            for path in walk_files(root, ".jsonl"):
-                if path.name.startswith("rollout-"):
+            for path in walk_file_names(str(root), ".jsonl"):
+                if os.path.basename(path).startswith("rollout-"):
                     yield path
 
     def thread_of(self, path: Path) -> tuple[str, str | None] | None:

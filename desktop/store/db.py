@@ -10,11 +10,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlite_utils import Database
+from typing import TYPE_CHECKING
 
 from desktop.errors import KnownError, NewerDatabaseError
-from desktop.store.migrations import migrations
+from desktop.store.schema import SCHEMA_STEPS
 from desktop.store.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 log = logging.getLogger(__name__)
 
@@ -25,8 +28,17 @@ class Store:
     def __init__(self, conn: sqlite3.Connection, path: Path | None) -> None:
         self.conn = conn
         self.path = path
-        self.db = Database(conn)
         self.settings = Settings(conn)
+        self._db: Database | None = None
+
+    @property
+    def db(self) -> Database:
+        """sqlite-utils' view of the same connection (imported on first use: it is slow to import)."""
+        if self._db is None:
+            from sqlite_utils import Database
+
+            self._db = Database(self.conn)
+        return self._db
 
     @classmethod
     def open(cls, path: Path, *, migrate: bool = True, backup_dir: Path | None = None) -> Store:
@@ -42,6 +54,11 @@ class Store:
             raise KnownError(f"cannot open the archive {path}: {exc}") from exc
         store = cls(conn, path)
         try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version == SCHEMA_STEPS:
+                return store  # current schema: the common case, no migration machinery needed
+            from desktop.store.migrations import migrations
+
             store._check_not_newer()
             if migrate:
                 pending = migrations.pending(store.db)
@@ -50,6 +67,7 @@ class Store:
                 if pending:
                     log.info("applying %d migration(s): %s", len(pending), ", ".join(m.name for m in pending))
                     migrations.apply(store.db)
+                    conn.execute(f"PRAGMA user_version = {len(migrations.applied(store.db))}")
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise KnownError(f"the archive {path} is not a usable database: {exc}") from exc
@@ -63,6 +81,8 @@ class Store:
         conn = sqlite3.connect(":memory:", isolation_level=None)
         _configure(conn)
         store = cls(conn, None)
+        from desktop.store.migrations import migrations
+
         migrations.apply(store.db)
         return store
 
@@ -82,12 +102,22 @@ class Store:
             self.conn.execute("COMMIT")
 
     def schema_names(self) -> list[str]:
+        from desktop.store.migrations import migrations
+
         return [m.name for m in migrations.applied(self.db)]
 
     def _has_user_tables(self) -> bool:
         return bool(self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'usage_event'").fetchone())
 
     def _check_not_newer(self) -> None:
+        from desktop.store.migrations import migrations
+
+        if self.conn.execute("PRAGMA user_version").fetchone()[0] > SCHEMA_STEPS:
+            raise NewerDatabaseError(
+                f"the archive {self.path} was written by a newer Tokenmirror (schema step "
+                f"{self.conn.execute('PRAGMA user_version').fetchone()[0]}); install the newer version, "
+                "or move the file aside to start a new archive"
+            )
         known = {m.name for m in migrations._migrations}
         unknown = [m.name for m in migrations.applied(self.db) if m.name not in known]
         if unknown:

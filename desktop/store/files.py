@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 BAD_LINE_SAMPLE = 20  # line numbers kept per file for `doctor`
@@ -24,12 +24,24 @@ class FileRecord:
     head_hash: str | None = None
     lines_read: int = 0
     lines_skipped: int = 0
-    bad_lines: list[int] = field(default_factory=list)
-    parser_state: dict[str, Any] = field(default_factory=dict)
+    bad_lines_json: str = "[]"  # kept as written: parsed only for files that are read again
+    parser_state_json: str = "{}"
     rereads: int = 0
     first_seen_ms: int | None = None
     last_read_ms: int | None = None
     missing: bool = False
+
+    @property
+    def bad_lines(self) -> list[int]:
+        return json.loads(self.bad_lines_json)
+
+    @property
+    def parser_state(self) -> dict[str, Any]:
+        return json.loads(self.parser_state_json)
+
+    @parser_state.setter
+    def parser_state(self, state: dict[str, Any]) -> None:
+        self.parser_state_json = json.dumps(state, separators=(",", ":"))
 
     def restart(self) -> None:
         """Read again from byte 0: the file was truncated or replaced. Keys keep the archive exact."""
@@ -38,15 +50,18 @@ class FileRecord:
         self.head_hash = None
         self.lines_read = 0
         self.lines_skipped = 0
-        self.bad_lines = []
-        self.parser_state = {}
+        self.bad_lines_json = "[]"
+        self.parser_state_json = "{}"
         self.rereads += 1
 
     def note_skipped(self, line_numbers: list[int]) -> None:
+        if not line_numbers:
+            return
         self.lines_skipped += len(line_numbers)
-        room = BAD_LINE_SAMPLE - len(self.bad_lines)
+        sample = self.bad_lines
+        room = BAD_LINE_SAMPLE - len(sample)
         if room > 0:
-            self.bad_lines.extend(line_numbers[:room])
+            self.bad_lines_json = json.dumps(sample + line_numbers[:room])
 
 
 _COLUMNS = (
@@ -72,8 +87,8 @@ def load_files(conn: sqlite3.Connection, source: str) -> dict[str, FileRecord]:
             head_hash=row[9],
             lines_read=row[10],
             lines_skipped=row[11],
-            bad_lines=json.loads(row[12]),
-            parser_state=json.loads(row[13]),
+            bad_lines_json=row[12],
+            parser_state_json=row[13],
             rereads=row[14],
             first_seen_ms=row[15],
             last_read_ms=row[16],
@@ -96,8 +111,8 @@ def save_file(conn: sqlite3.Connection, record: FileRecord) -> None:
         record.head_hash,
         record.lines_read,
         record.lines_skipped,
-        json.dumps(record.bad_lines),
-        json.dumps(record.parser_state, separators=(",", ":")),
+        record.bad_lines_json,
+        record.parser_state_json,
         record.rereads,
         record.first_seen_ms,
         record.last_read_ms,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
@@ -10,9 +12,14 @@ migrations = Migrations("tokenmirror")
 
 def _run(db: Database, script: str) -> None:
     """Statement by statement: executescript() would COMMIT and break the migration's transaction."""
-    for statement in script.split(";\n"):
-        if statement.strip():
-            db.execute(statement)
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            db.execute(pending)
+            pending = ""
+    if pending.strip():
+        db.execute(pending)
 
 
 @migrations()
@@ -102,6 +109,69 @@ def m001_create_archive(db: Database) -> None:
         CREATE TABLE setting (
             key TEXT PRIMARY KEY,
             value TEXT NOT NULL                         -- JSON
+        );
+        """
+    )
+
+
+@migrations()
+def m002_create_commits(db: Database) -> None:
+    _run(
+        db,
+        """
+        CREATE TABLE repo_state (
+            project_id INTEGER PRIMARY KEY REFERENCES project(id) ON DELETE CASCADE,
+            git_dir TEXT,                               -- the common git dir: worktrees share it
+            heads TEXT NOT NULL DEFAULT '[]',           -- JSON: branch tips (and HEAD) read last time
+            status TEXT NOT NULL DEFAULT 'new',         -- new | ok | missing | error
+            message TEXT,                               -- why status is not ok, for the user
+            emails TEXT NOT NULL DEFAULT '[]',          -- JSON: this repository's own user.email
+            last_read_ms INTEGER
+        );
+        CREATE TABLE "commit" (
+            id INTEGER PRIMARY KEY,
+            project_id INTEGER NOT NULL REFERENCES project(id) ON DELETE CASCADE,
+            sha TEXT NOT NULL,
+            author_name TEXT, author_email TEXT,
+            author_ts_ms INTEGER NOT NULL,
+            committer_ts_ms INTEGER NOT NULL,
+            is_merge INTEGER NOT NULL DEFAULT 0,
+            insertions INTEGER NOT NULL DEFAULT 0,
+            deletions INTEGER NOT NULL DEFAULT 0,
+            files_changed INTEGER NOT NULL DEFAULT 0,
+            subject TEXT,
+            ai_tools TEXT,                              -- comma list such as 'claude,copilot'; NULL when none
+            is_mine INTEGER NOT NULL DEFAULT 0,
+            UNIQUE (project_id, sha)
+        );
+        CREATE INDEX commit_project_ts ON "commit" (project_id, author_ts_ms);
+        CREATE INDEX commit_ts ON "commit" (author_ts_ms);
+        CREATE INDEX commit_sha ON "commit" (sha);          -- one commit seen in two clones counts once
+        CREATE TABLE commit_file (
+            commit_id INTEGER NOT NULL REFERENCES "commit"(id) ON DELETE CASCADE,
+            path TEXT NOT NULL,                         -- relative to the repository root, '/' separated
+            insertions INTEGER, deletions INTEGER       -- NULL for binary files
+        );
+        CREATE INDEX commit_file_commit ON commit_file (commit_id);
+        CREATE TABLE session_commit (
+            source TEXT NOT NULL,
+            session_id TEXT NOT NULL,
+            commit_id INTEGER NOT NULL REFERENCES "commit"(id) ON DELETE CASCADE,
+            method TEXT NOT NULL CHECK (method IN ('strong', 'weak')),
+            overlap_files INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (source, session_id, commit_id)
+        );
+        CREATE INDEX session_commit_commit ON session_commit (commit_id);
+        CREATE TABLE project_cwd (
+            cwd TEXT PRIMARY KEY,                       -- a working directory as the logs wrote it
+            project_id INTEGER REFERENCES project(id) ON DELETE SET NULL,  -- NULL: not in a repository
+            toplevel TEXT,                              -- the work tree holding cwd (a worktree's own root)
+            checked_ms INTEGER NOT NULL
+        );
+        CREATE INDEX project_cwd_project ON project_cwd (project_id);
+        CREATE TABLE commit_sync (
+            key TEXT PRIMARY KEY,                       -- high-water marks of the last relink
+            value INTEGER NOT NULL
         );
         """
     )

@@ -154,3 +154,42 @@ def thread_parents(conn: sqlite3.Connection, source: str) -> dict[str, str]:
         (source,),
     )
     return dict(rows.fetchall())
+
+
+class ChunkWriter:
+    """Groups parsed chunks of several files into one transaction together with their cursors.
+
+    Each flush commits the rows and the cursor of every file it covers, so a crash keeps either
+    both or neither; grouping small files saves a commit per file (most histories are many files).
+    """
+
+    def __init__(self, store: "Store", flush_rows: int = 20_000) -> None:  # noqa: F821
+        self.store = store
+        self.flush_rows = flush_rows
+        self._pending: list[tuple[str, list[tuple], list[UsageEvent], Batch]] = []
+        self._records: dict[str, "FileRecord"] = {}  # noqa: F821
+        self._rows = 0
+
+    def add(self, record: "FileRecord", policy: str | None = None, rows: list[tuple] | None = None,  # noqa: F821
+            events: list[UsageEvent] | None = None, batch: Batch | None = None) -> None:  # fmt: skip
+        self._records[record.path] = record
+        if policy is not None and batch is not None:
+            self._pending.append((policy, rows or [], events or [], batch))
+            self._rows += len(rows or []) + len(batch)
+        if self._rows >= self.flush_rows:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._records and not self._pending:
+            return
+        from desktop.store.files import save_file
+
+        with self.store.transaction() as conn:
+            for record in self._records.values():
+                save_file(conn, record)
+            for policy, rows, events, batch in self._pending:
+                write_events(conn, policy, rows, events)
+                write_context(conn, batch)
+        self._pending.clear()
+        self._records.clear()
+        self._rows = 0

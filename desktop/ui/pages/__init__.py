@@ -1,0 +1,1 @@
+"""The window's pages: overview, projects, sessions, settings."""

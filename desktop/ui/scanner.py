@@ -1,0 +1,157 @@
+"""When to ingest: on request (watcher, sweep, "Scan now", settings), one scan at a time, pausable."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+from desktop.errors import KnownError
+from desktop.ingest import ScanProgress, ScanSummary, scan
+from desktop.pricing import PriceTable
+from desktop.sources import Environment, Source
+from desktop.store import Store
+from desktop.ui.archive import WRITE_LANE, Archive
+from desktop.ui.tasks import Task, TaskFailure
+
+log = logging.getLogger(__name__)
+_BASE_PRICES: PriceTable | None = None
+_PRICES_LOCK = threading.Lock()
+
+
+def base_prices() -> PriceTable:
+    """The bundled table, parsed once per process (workers share it; it is never mutated after load)."""
+    global _BASE_PRICES
+    with _PRICES_LOCK:
+        if _BASE_PRICES is None:
+            _BASE_PRICES = PriceTable.load()
+        return _BASE_PRICES
+
+
+@dataclass
+class ScanResult:
+    summary: ScanSummary
+    commits_added: int = 0
+
+
+def scan_job(db_path: Path, sources: Sequence[Source], env: Environment) -> Generator[ScanProgress, None, ScanResult]:
+    """Ingest new log bytes, then new commits; runs on a worker with its own connection."""
+    store = Store.open(db_path, migrate=False)
+    try:
+        prices = base_prices().with_overrides(store.settings.get("price_overrides") or {})
+        summary = yield from scan(store, sources, env, prices)
+        return ScanResult(summary, _refresh_commits(store))
+    finally:
+        store.close()
+
+
+def _refresh_commits(store: Store) -> int:
+    """Read new commits of the repositories the events name, when the commits module is installed."""
+    try:
+        from desktop import commits
+    except ImportError:
+        return 0
+    refresh = getattr(commits, "refresh", None) or getattr(commits, "scan_commits", None)
+    if refresh is None:
+        return 0
+    try:
+        result = refresh(store)
+    except KnownError as exc:
+        log.warning("commits: %s", exc)
+        return 0
+    added = getattr(result, "commits_added", result)
+    return added if isinstance(added, int) else 1
+
+
+class Scanner(QObject):
+    started = Signal()
+    progressed = Signal(object)  # ScanProgress
+    finished = Signal(object)  # ScanResult
+    failed = Signal(str)
+    paused_changed = Signal(bool)
+    running_changed = Signal(bool)
+
+    def __init__(self, archive: Archive, sources: Sequence[Source], env: Environment,
+                 parent: QObject | None = None) -> None:  # fmt: skip
+        super().__init__(parent)
+        self.archive = archive
+        self.sources = list(sources)
+        self.env = env
+        self.paused = False
+        self.scans_done = 0
+        self._task: Task | None = None
+        self._again = False
+        self._refresh = False
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None
+
+    def request(self, manual: bool = False, refresh: bool = False) -> bool:
+        """Start a scan, or run one more right after the current one. Automatic requests wait while paused."""
+        if self.paused and not manual:
+            return False
+        self._refresh = self._refresh or refresh
+        if self._task is not None:
+            self._again = True
+            return True
+        self._start()
+        return True
+
+    def set_paused(self, paused: bool) -> None:
+        if paused == self.paused:
+            return
+        self.paused = paused
+        if paused and self._task is not None:
+            self._task.cancel()  # stops between two chunks; every written chunk stays consistent
+            self._task, self._again = None, False
+            self.running_changed.emit(False)
+        self.paused_changed.emit(paused)
+        if not paused:
+            self.request()
+
+    def _start(self) -> None:
+        db_path, sources, env = self.archive.db_path, self.sources, self.env
+        self._task = self.archive.tasks.run(
+            lambda: scan_job(db_path, sources, env),
+            on_progress=self.progressed.emit,
+            on_done=self._on_done,
+            on_error=self._on_error,
+            lane=WRITE_LANE,
+            name="scan",
+        )
+        self.started.emit()
+        self.running_changed.emit(True)
+
+    def _on_done(self, result: ScanResult | None) -> None:
+        self._task = None
+        self.scans_done += 1
+        refresh, self._refresh = self._refresh, False
+        if result is not None:
+            log.info("scan: %+d events, %d commits, %.2f s", result.summary.events_added, result.commits_added,
+                     result.summary.seconds)  # fmt: skip
+            self.finished.emit(result)
+            if result.summary.events_added or result.commits_added or refresh or self.scans_done == 1:
+                self.archive.data_changed.emit()
+        self._next()
+
+    def _on_error(self, failure: TaskFailure) -> None:
+        self._task = None
+        self._next()
+        if isinstance(failure.error, (KnownError, OSError)):
+            log.warning("scan failed: %s", failure.error)
+            self.failed.emit(f"Import stopped: {failure.error}")
+            return
+        self.running_changed.emit(False)
+        raise failure.error
+
+    def _next(self) -> None:
+        if self._again and not self.paused:
+            self._again = False
+            self._start()
+        else:
+            self.running_changed.emit(False)
