@@ -62,6 +62,17 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--by-model", action="store_true")
     report.add_argument("--json", action="store_true")
 
+    commits = commands.add_parser("commits", parents=[common], help="tokens and cost against your commits")
+    commits.add_argument("--since", type=_date, metavar="YYYY-MM-DD")
+    commits.add_argument("--until", type=_date, metavar="YYYY-MM-DD")
+    commits.add_argument("--tz", type=_zone, metavar="ZONE", help="IANA time zone for days (default: system)")
+    commits.add_argument("--project", metavar="PATH|NAME", help="only this repository (root path or folder name)")
+    commits.add_argument("--json", action="store_true")
+
+    identity = commands.add_parser("identity", parents=[common], help='which commit authors are "me"')
+    identity.add_argument("action", choices=("add", "remove", "list"))
+    identity.add_argument("email", nargs="?", metavar="EMAIL")
+
     sources = commands.add_parser("sources", parents=[common], help="which assistants were found where")
     sources.add_argument("--json", action="store_true")
     doctor = commands.add_parser("doctor", parents=[common], help="archive health, skipped lines, unpriced models")
@@ -72,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import multiprocessing
+
+    multiprocessing.freeze_support()  # a frozen bundle's parse workers start through here
     args = build_parser().parse_args(argv)
     _log_to_stderr()
     try:
@@ -142,6 +156,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _scan(args)
     if command == "report":
         return _report(args)
+    if command == "commits":
+        return _commits(args)
+    if command == "identity":
+        return _identity(args)
     if command == "sources":
         return _sources(args)
     if command == "doctor":
@@ -173,6 +191,9 @@ def _scan(args: argparse.Namespace) -> int:
             summary = run_scan(store, SOURCES, Environment.current(), prices, bar, set(args.source) if args.source else None)
         finally:
             bar.close()
+        from desktop.commits.refresh import refresh_commits
+
+        commit_summary = refresh_commits(store)
     finally:
         store.close()
     from desktop.reports.render import table
@@ -183,9 +204,14 @@ def _scan(args: argparse.Namespace) -> int:
                      str(len(s.unreadable))])  # fmt: skip
     print(table(["source", "files", "read", "events parsed", "bad lines", "unreadable"], rows, [False] + [True] * 5))
     print(f"{summary.events_added:+,} events in the archive ({summary.events_after:,} in all), {summary.seconds:.2f} s")
+    print(commit_summary.line())
     for s in summary.sources:
         for problem in s.unreadable[:10]:
             print(f"unreadable: {problem}", file=sys.stderr)
+    for root in commit_summary.missing[:10]:
+        print(f"repository missing (moved or deleted): {root}", file=sys.stderr)
+    for problem in commit_summary.problems[:10]:
+        print(f"repository unreadable: {problem}", file=sys.stderr)
     return 0
 
 
@@ -221,6 +247,69 @@ def _report(args: argparse.Namespace) -> int:
         from desktop.reports.text import print_report
 
         print_report(args.kind, data, args.by_model)
+    return 0
+
+
+def _commits(args: argparse.Namespace) -> int:
+    from desktop.periods import zone
+    from desktop.reports.commits import commits_report, commits_table
+    from desktop.reports.usage import Window
+    from desktop.store import Store
+
+    if args.since and args.until and args.since > args.until:
+        print("tokenmirror: error: --since is after --until", file=sys.stderr)
+        return 2
+    _, store = _open_store(args, create=False)
+    store = store or Store.memory()  # no archive yet: the same empty shape
+    try:
+        tz = zone(args.tz or store.settings.get("timezone"))
+        data = commits_report(store, Window(tz=tz, since=args.since, until=args.until), args.project)
+    finally:
+        store.close()
+    if args.json:
+        _print_json(data)
+    else:
+        print(commits_table(data))
+    return 0
+
+
+def _identity(args: argparse.Namespace) -> int:
+    from desktop.commits import identity
+    from desktop.commits.refresh import reapply_identity
+
+    if args.action != "list" and not args.email:
+        print(f"tokenmirror: error: identity {args.action} needs an EMAIL", file=sys.stderr)
+        return 2
+    if args.action == "add" and not identity.looks_like_email(args.email):
+        print(f"tokenmirror: error: {args.email!r} is not an email address", file=sys.stderr)
+        return 2
+    if args.action == "list" and args.email:
+        print("tokenmirror: error: identity list takes no EMAIL", file=sys.stderr)
+        return 2
+    _, store = _open_store(args)
+    try:
+        if args.action == "list":
+            found = identity.identity_list(store)
+        elif args.action == "add":
+            changed = identity.add_email(store, args.email)
+        else:
+            changed = identity.remove_email(store, args.email)
+        if args.action != "list":
+            mine = reapply_identity(store)
+    finally:
+        store.close()
+    if args.action == "list":
+        for item in found:
+            print(f"{item['email']}  ({', '.join(item['from'])})")
+        if not found:
+            print("no identity yet: set user.email in git, or run `tokenmirror identity add EMAIL`")
+        return 0
+    email = identity.normalize(args.email)
+    if args.action == "add":
+        print(f"added {email}" if changed else f"{email} was already there", end="")
+    else:
+        print(f"removed {email}" if changed else f"{email} is not in settings (emails from git config stay)", end="")
+    print(f"; {mine:,} commits in the archive are yours")
     return 0
 
 

@@ -13,12 +13,12 @@ from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from desktop.model import UsageEvent
+from desktop.parsing import PARALLEL_MIN_BYTES, FileTask, ParsedChunk, ParsePool, parse_file
 from desktop.pricing import PriceTable
-from desktop.sources.base import HEAD_BYTES, Environment, ParseContext, Source, head_hash, read_chunks
+from desktop.sources.base import Environment, ParseContext, Source, head_hash
 from desktop.store import Store
 from desktop.store.files import FileRecord, load_files, mark_missing, save_file
-from desktop.store.writes import ChunkWriter, collapse, event_row, register_threads, thread_parents
+from desktop.store.writes import ChunkWriter, register_threads, thread_parents
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +73,13 @@ def scan(
     prices: PriceTable,
     *,
     only: set[str] | None = None,
+    workers: int | None = None,
 ) -> Generator[ScanProgress, None, ScanSummary]:
-    """Ingest everything new. A generator: yields progress, returns the summary."""
+    """Ingest everything new. A generator: yields progress, returns the summary.
+
+    With `workers` > 1 (default: the machine's cores, at most 4) large scans parse files in
+    worker processes; every write still happens here, in file order."""
+    workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
     started = time.monotonic()
     settings = store.settings.all()
     context = ParseContext(excerpt_chars=settings["prompt_excerpt_chars"] if settings["store_prompt_excerpts"] else 0)
@@ -96,16 +101,31 @@ def scan(
         with store.transaction() as conn:
             for record in fresh:
                 save_file(conn, record)  # ids first: event rows point at their file
-    for index, plan in enumerate(plans):
-        result = by_source[plan.source.id]
-        yield ScanProgress(plan.source.id, str(plan.path), done, total, index, len(plans))
-        try:
-            for read in _read_file(writer, plan, context, prices, result):
-                done += read
-                yield ScanProgress(plan.source.id, str(plan.path), done, total, index, len(plans))
-        except OSError as exc:
-            log.warning("cannot read %s: %s", plan.path, exc)
-            result.unreadable.append(f"{plan.path}: {exc.strerror or exc}")
+    tasks = [_task(p) for p in plans]
+    use_pool = workers > 1 and total >= PARALLEL_MIN_BYTES and len(plans) > 1
+    pool = ParsePool(workers, context, prices) if use_pool else None
+    try:
+        parsed = pool.map_in_order(tasks) if pool else ((t, None) for t in tasks)
+        for index, (plan, (task, future)) in enumerate(zip(plans, parsed)):
+            result = by_source[plan.source.id]
+            yield ScanProgress(plan.source.id, str(plan.path), done, total, index, len(plans))
+            try:
+                chunks = future.result() if future is not None else parse_file(task, context, prices)
+                for chunk in chunks:
+                    _apply(writer, plan, chunk, result)
+                    done += chunk.end - chunk.offset
+                    yield ScanProgress(plan.source.id, str(plan.path), done, total, index, len(plans))
+            except OSError as exc:
+                log.warning("cannot read %s: %s", plan.path, exc)
+                result.unreadable.append(f"{plan.path}: {exc.strerror or exc}")
+                continue
+            plan.record.size, plan.record.mtime_ns = plan.stat.st_size, plan.stat.st_mtime_ns
+            plan.record.dev, plan.record.inode = plan.stat.st_dev, plan.stat.st_ino
+            writer.add(plan.record)
+            result.files_read += 1
+    finally:
+        if pool:
+            pool.close()
     writer.flush()
     reprice(store, prices)
     yield ScanProgress("", "", total, total, len(plans), len(plans))
@@ -113,8 +133,9 @@ def scan(
 
 
 def run_scan(store: Store, sources: Iterable[Source], env: Environment, prices: PriceTable,
-             on_progress: Callable[[ScanProgress], None] | None = None, only: set[str] | None = None) -> ScanSummary:  # fmt: skip
-    steps = scan(store, sources, env, prices, only=only)
+             on_progress: Callable[[ScanProgress], None] | None = None, only: set[str] | None = None,
+             workers: int | None = None) -> ScanSummary:  # fmt: skip
+    steps = scan(store, sources, env, prices, only=only, workers=workers)
     while True:
         try:
             progress = next(steps)
@@ -197,39 +218,28 @@ def _depth(context: ParseContext, thread: str) -> int:
     return depth
 
 
-def _read_file(writer: ChunkWriter, plan: _Planned, context: ParseContext, prices: PriceTable,
-               result: SourceScan) -> Generator[int, None, None]:  # fmt: skip
-    record, st, source = plan.record, plan.stat, plan.source
-    parser = source.parser(plan.path, record.parser_state, context)
-    policy = getattr(source, "conflict", "first")
-    record.dev, record.inode = st.st_dev, st.st_ino
-    for chunk in read_chunks(plan.path, record.cursor, record.lines_read + 1):
-        batch = parser.parse(chunk)
-        if chunk.oversized_lines:
-            batch.skipped_lines.append(chunk.first_line)
-        record.cursor = chunk.end
-        record.lines_read = chunk.first_line - 1 + chunk.line_count
-        record.note_skipped(batch.skipped_lines)
-        record.parser_state = parser.state()
-        record.last_read_ms = int(time.time() * 1000)
-        if record.head_len < HEAD_BYTES:
-            record.head_len = min(record.cursor, HEAD_BYTES)
-            record.head_hash = head_hash(plan.path, record.head_len)
-        events = collapse(batch.events, policy)
-        rows = [event_row(e, _cost(prices, e), record.id) for e in events]
-        writer.add(record, policy, rows, events, batch)
-        result.events_parsed += len(events)
-        result.lines_skipped += len(batch.skipped_lines)
-        result.bytes_read += chunk.end - chunk.offset
-        yield chunk.end - chunk.offset
-    record.size, record.mtime_ns = st.st_size, st.st_mtime_ns
-    writer.add(record)
-    result.files_read += 1
+def _task(plan: _Planned) -> FileTask:
+    record = plan.record
+    assert record.id is not None
+    return FileTask(plan.source.id, str(plan.path), record.id, record.cursor, record.lines_read,
+                    record.parser_state_json, record.head_len)  # fmt: skip
 
 
-def _cost(prices: PriceTable, event: UsageEvent) -> tuple[float | None, float | None, str, str]:
-    cost = prices.cost(event.source, event.model, event.tokens, event.speed)
-    return cost.usd, cost.bill_usd, cost.status, prices.version
+def _apply(writer: ChunkWriter, plan: _Planned, chunk: ParsedChunk, result: SourceScan) -> None:
+    """Move the file's cursor past the chunk; the writer commits both together."""
+    record = plan.record
+    record.cursor = chunk.end
+    record.lines_read = chunk.lines_read
+    record.note_skipped(chunk.skipped)
+    record.parser_state_json = chunk.state_json
+    record.last_read_ms = chunk.parsed_at_ms
+    if chunk.head_hash is not None:
+        record.head_len, record.head_hash = chunk.head_len, chunk.head_hash
+    record.dev, record.inode = plan.stat.st_dev, plan.stat.st_ino
+    writer.add(record, chunk.policy, chunk.rows, chunk.batch)
+    result.events_parsed += len(chunk.rows)
+    result.lines_skipped += len(chunk.skipped)
+    result.bytes_read += chunk.end - chunk.offset
 
 
 def reprice(store: Store, prices: PriceTable) -> int:

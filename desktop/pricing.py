@@ -191,6 +191,13 @@ class PriceTable:
         self._fast = {k: v for k, v in (fast or {}).items() if not k.startswith("_") and isinstance(v, dict)}
         self._matcher = KeyMatcher(models)
         self._cache: dict[tuple[str, str, str | None], Rates | None] = {}
+        self._recipe: tuple[Path | None, Path | None, dict[str, Any]] | None = None
+
+    def __reduce__(self) -> tuple:
+        """Pickle a loaded table as how to load it: parse workers rebuild it instead of receiving MBs."""
+        if self._recipe is not None:
+            return (_rebuild, self._recipe)
+        return (PriceTable, (self._models, self.version, self.retrieved, self._fast))
 
     @classmethod
     def load(cls, path: Path | None = None, fast_path: Path | None = None) -> PriceTable:
@@ -222,7 +229,9 @@ class PriceTable:
         fast = _read_json(fast_src)[0] if fast_src is not None else {}
         usable = {k: v for k, v in models.items() if isinstance(v, dict)
                   and _num(v, _BASES["input"]) is not None and _num(v, _BASES["output"]) is not None}
-        return cls(usable, version, retrieved, fast)
+        table = cls(usable, version, retrieved, fast)
+        table._recipe = (path, fast_path, {})
+        return table
 
     def __len__(self) -> int:
         return len(self._models)
@@ -339,4 +348,12 @@ class PriceTable:
         if not overrides:
             return self
         digest = hashlib.sha256(json.dumps(overrides, sort_keys=True).encode()).hexdigest()[:8]
-        return PriceTable(models, f"{self.version}+user-{digest}", self.retrieved, self._fast)
+        table = PriceTable(models, f"{self.version}+user-{digest}", self.retrieved, self._fast)
+        if self._recipe is not None:
+            path, fast_path, earlier = self._recipe
+            table._recipe = (path, fast_path, {**earlier, **overrides})
+        return table
+
+
+def _rebuild(path: Path | None, fast_path: Path | None, overrides: dict[str, Any]) -> PriceTable:
+    return PriceTable.load(path, fast_path).with_overrides(overrides)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import signal
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -42,6 +43,9 @@ SAFE_CONFIG = (
     "credential.helper=",
     "i18n.logOutputEncoding=UTF-8",
 )
+# Diff drivers named in a repository's .gitattributes cannot be overridden by -c: refuse them per command
+DIFF_COMMANDS = {"log", "diff", "show", "whatchanged"}
+NO_DRIVERS = ["--no-ext-diff", "--no-textconv"]
 # Kept from the caller's environment: finding git, the global config (user.email), Windows basics
 KEPT_ENV = ("PATH", "HOME", "USERPROFILE", "XDG_CONFIG_HOME", "GIT_CONFIG_GLOBAL", "SYSTEMROOT", "TMPDIR", "TEMP", "TMP")
 
@@ -79,7 +83,10 @@ def command(args: list[str], git_dir: Path | None = None) -> list[str]:
         argv += ["-c", item]
     if git_dir is not None:
         argv.append(f"--git-dir={git_dir}")
-    return argv + list(args)
+    args = list(args)
+    if args and args[0] in DIFF_COMMANDS:
+        args[1:1] = [flag for flag in NO_DRIVERS if flag not in args]
+    return argv + args
 
 
 def run(
@@ -94,21 +101,25 @@ def run(
     """Run one git command and return its output; GitError when it cannot run or (with check) fails."""
     argv = command(args, git_dir)
     try:
-        done = subprocess.run(
+        proc = subprocess.Popen(
             argv,
             cwd=cwd,
-            input=stdin,
-            stdin=None if stdin is not None else subprocess.DEVNULL,
-            capture_output=True,
-            timeout=timeout,
+            stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             env=git_env(),
             shell=False,
-            check=False,
+            start_new_session=os.name == "posix",
         )
-    except subprocess.TimeoutExpired as exc:
-        raise GitError(f"git {args[0]} took longer than {timeout:.0f} s in {cwd or git_dir}") from exc
     except OSError as exc:
         raise GitError(f"cannot run git in {cwd or git_dir}: {exc}") from exc
+    try:
+        out, err = proc.communicate(stdin, timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        _kill(proc)
+        proc.communicate()
+        raise GitError(f"git {args[0]} took longer than {timeout:.0f} s in {cwd or git_dir}") from exc
+    done = subprocess.CompletedProcess(argv, proc.returncode, out, err)
     if check and done.returncode != 0:
         raise GitError(f"git {args[0]} failed in {cwd or git_dir}: {_first_line(done.stderr)}")
     return done
@@ -138,6 +149,7 @@ def stream(
             stderr=subprocess.PIPE,
             env=git_env(),
             shell=False,
+            start_new_session=os.name == "posix",  # a timeout ends git and anything it started
         )
     except OSError as exc:
         raise GitError(f"cannot run git in {cwd or git_dir}: {exc}") from exc
@@ -145,7 +157,7 @@ def stream(
 
     def kill() -> None:
         expired.set()
-        proc.kill()
+        _kill(proc)
 
     timer = threading.Timer(timeout, kill)
     timer.daemon = True
@@ -168,7 +180,7 @@ def stream(
     finally:
         timer.cancel()
         if proc.poll() is None:
-            proc.kill()
+            _kill(proc)
             proc.wait()
         if proc.stdout:
             proc.stdout.close()
@@ -179,6 +191,16 @@ def stream(
         raise GitError(f"git {args[0]} took longer than {timeout:.0f} s in {cwd or git_dir}")
     if code != 0:
         raise GitError(f"git {args[0]} failed in {cwd or git_dir}: {_first_line(b''.join(errors))}")
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    try:
+        if os.name == "posix":
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:
+            proc.kill()
+    except (ProcessLookupError, PermissionError, OSError):
+        pass  # already gone
 
 
 def _feed(proc: subprocess.Popen, data: bytes) -> None:

@@ -118,7 +118,7 @@ def parse(chunks: Iterable[bytes]) -> Iterator[CommitRecord]:
 
 
 def _starts_record(piece: bytes) -> bool:
-    return _SHA.match(piece.split(b"\x1f", 1)[0]) is not None and piece.count(b"\x1f") >= 8
+    return _SHA.match(piece.split(b"\x1f", 1)[0]) is not None and piece.count(b"\x1f") >= 7
 
 
 def _record(piece: bytes) -> CommitRecord:
@@ -142,7 +142,7 @@ def _record(piece: bytes) -> CommitRecord:
         committer_name=_text(cn),
         author_ts_ms=int(at or 0) * 1000,
         committer_ts_ms=int(ct or 0) * 1000,
-        message=_text(message),
+        message=_text(message).rstrip(),
         files=files,
     )
 

@@ -187,7 +187,7 @@ def _probe(store: Store, project: ProjectRow, summary: CommitScanSummary) -> lis
 
 
 def _problem(store: Store, project: ProjectRow, status: str, message: str, summary: CommitScanSummary) -> None:
-    log.warning("%s", message)
+    log.info("%s", message)
     (summary.missing if status == "missing" else summary.problems).append(
         project.root if status == "missing" else message
     )

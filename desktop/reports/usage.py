@@ -129,7 +129,41 @@ def project_report(store: Store, window: Window) -> dict:
     rows.sort(key=lambda r: -r["total_tokens"])
     total = usage_dict(totals)
     total.pop("is_estimate")
+    total.update(_add_commit_columns(store, window, rows))
     return {"rows": rows, "totals": total}
+
+
+COMMIT_COLUMNS = ("commits", "lines_added", "lines_removed", "ai_trailer_commits")
+
+
+def _add_commit_columns(store: Store, window: Window, rows: list[dict]) -> dict[str, int]:
+    """Each repository's commits go on its biggest row (a cwd inside it); its other cwds' rows get None.
+
+    cost_per_commit on that row is the whole repository's cost over its commits; rows outside any
+    repository have no commits. Returns the summed commit columns for the totals.
+    """
+    from desktop.reports.commits import project_commit_columns
+    from desktop.store import commit_queries
+
+    by_root = project_commit_columns(store, window)
+    roots = commit_queries.cwd_roots(store.conn)
+    seen: set[str] = set()
+    sums = dict.fromkeys(COMMIT_COLUMNS, 0)
+    for row in rows:  # biggest first
+        root = roots.get(row["project"] or "")
+        row["repository"] = root
+        if root is None:
+            row.update(dict.fromkeys(COMMIT_COLUMNS, 0), cost_per_commit=None)
+        elif root in seen:
+            row.update(dict.fromkeys(COMMIT_COLUMNS), cost_per_commit=None)
+        else:
+            seen.add(root)
+            numbers = by_root.get(root, {})
+            for key in COMMIT_COLUMNS:
+                row[key] = numbers.get(key, 0)
+                sums[key] += row[key]
+            row["cost_per_commit"] = numbers.get("cost_per_commit")
+    return sums
 
 
 def _iso(ts_ms: int, tz: tzinfo) -> str:

@@ -62,13 +62,15 @@ def collapse(events: Sequence[UsageEvent], policy: str) -> list[UsageEvent]:
     return list(kept.values())
 
 
-def write_events(conn: sqlite3.Connection, policy: str, rows: list[tuple], events: list[UsageEvent]) -> None:
-    """Rows and events are parallel lists. For sidechain replays (`/btw`), the message id decides."""
+def write_events(conn: sqlite3.Connection, policy: str, rows: list[tuple]) -> None:
+    """Rows as event_row() makes them. For sidechain replays (`/btw`), the message id decides."""
+    if not rows:
+        return
     if policy != "best":
         conn.executemany(UPSERT[policy], rows)
         return
-    main = [row for row, event in zip(rows, events) if not event.is_sidechain]
-    side = [(row, event) for row, event in zip(rows, events) if event.is_sidechain]
+    main = [row for row in rows if not row[8]]
+    side = [row for row in rows if row[8]]
     if main:
         conn.executemany(UPSERT["best"], main)
         conn.executemany(
@@ -76,10 +78,9 @@ def write_events(conn: sqlite3.Connection, policy: str, rows: list[tuple], event
             [(row[0], row[2], row[1]) for row in main if row[2] is not None],
         )
     if side:
-        shadowed = _main_copies(conn, side[0][1].source, {e.alt_key for _, e in side if e.alt_key})
+        shadowed = _main_copies(conn, side[0][0], {row[2] for row in side if row[2]})
         conn.executemany(
-            UPSERT["best"],
-            [row for row, event in side if not (event.alt_key in shadowed and shadowed[event.alt_key] != event.dedup_key)],
+            UPSERT["best"], [row for row in side if not (row[2] in shadowed and shadowed[row[2]] != row[1])]
         )
 
 
@@ -166,15 +167,15 @@ class ChunkWriter:
     def __init__(self, store: "Store", flush_rows: int = 20_000) -> None:  # noqa: F821
         self.store = store
         self.flush_rows = flush_rows
-        self._pending: list[tuple[str, list[tuple], list[UsageEvent], Batch]] = []
+        self._pending: list[tuple[str, list[tuple], Batch]] = []
         self._records: dict[str, "FileRecord"] = {}  # noqa: F821
         self._rows = 0
 
     def add(self, record: "FileRecord", policy: str | None = None, rows: list[tuple] | None = None,  # noqa: F821
-            events: list[UsageEvent] | None = None, batch: Batch | None = None) -> None:  # fmt: skip
+            batch: Batch | None = None) -> None:  # fmt: skip
         self._records[record.path] = record
         if policy is not None and batch is not None:
-            self._pending.append((policy, rows or [], events or [], batch))
+            self._pending.append((policy, rows or [], batch))
             self._rows += len(rows or []) + len(batch)
         if self._rows >= self.flush_rows:
             self.flush()
@@ -187,8 +188,8 @@ class ChunkWriter:
         with self.store.transaction() as conn:
             for record in self._records.values():
                 save_file(conn, record)
-            for policy, rows, events, batch in self._pending:
-                write_events(conn, policy, rows, events)
+            for policy, rows, batch in self._pending:
+                write_events(conn, policy, rows)
                 write_context(conn, batch)
         self._pending.clear()
         self._records.clear()

@@ -1,0 +1,124 @@
+"""Parsing one log file from its cursor into storable chunks: a pure function, so it can run in a
+worker process while the main process writes (two cores parse while one writes)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+
+from desktop.model import Batch, UsageEvent
+from desktop.pricing import PriceTable
+from desktop.sources.base import HEAD_BYTES, ParseContext, head_hash, read_chunks
+from desktop.store.writes import collapse, event_row
+
+PARALLEL_MIN_BYTES = 64 << 20  # below this a worker's start-up costs more than it saves
+
+
+@dataclass
+class FileTask:
+    source_id: str
+    path: str
+    file_id: int
+    cursor: int
+    lines_read: int
+    state_json: str
+    head_len: int
+
+
+@dataclass
+class ParsedChunk:
+    """One chunk, ready to write: rows carry their cost; the rest of the batch rides along."""
+
+    offset: int
+    end: int
+    lines_read: int
+    skipped: list[int]
+    state_json: str
+    head_len: int
+    head_hash: str | None
+    policy: str
+    rows: list[tuple]
+    batch: Batch
+    parsed_at_ms: int
+
+
+def parse_file(task: FileTask, context: ParseContext, prices: PriceTable) -> Iterator[ParsedChunk]:
+    from desktop.sources import by_id
+
+    source = by_id(task.source_id)
+    path = Path(task.path)
+    parser = source.parser(path, json.loads(task.state_json), context)
+    policy = getattr(source, "conflict", "first")
+    head_len = task.head_len
+    for chunk in read_chunks(path, task.cursor, task.lines_read + 1):
+        batch = parser.parse(chunk)
+        if chunk.oversized_lines:
+            batch.skipped_lines.append(chunk.first_line)
+        digest = None
+        if head_len < HEAD_BYTES:
+            head_len = min(chunk.end, HEAD_BYTES)
+            digest = head_hash(path, head_len)
+        events = collapse(batch.events, policy)
+        rows = [event_row(e, _cost(prices, e), task.file_id) for e in events]
+        batch.events = []  # the rows say it all; no need to carry the objects across processes
+        yield ParsedChunk(
+            offset=chunk.offset,
+            end=chunk.end,
+            lines_read=chunk.first_line - 1 + chunk.line_count,
+            skipped=batch.skipped_lines,
+            state_json=json.dumps(parser.state(), separators=(",", ":")),
+            head_len=head_len,
+            head_hash=digest,
+            policy=policy,
+            rows=rows,
+            batch=batch,
+            parsed_at_ms=int(time.time() * 1000),
+        )
+
+
+def _cost(prices: PriceTable, event: UsageEvent) -> tuple[float | None, float | None, str, str]:
+    cost = prices.cost(event.source, event.model, event.tokens, event.speed)
+    return cost.usd, cost.bill_usd, cost.status, prices.version
+
+
+# --- the worker pool ------------------------------------------------------------------------------
+
+_worker: tuple[ParseContext, PriceTable] | None = None
+
+
+def _init_worker(context: ParseContext, prices: PriceTable) -> None:
+    global _worker
+    _worker = (context, prices)
+
+
+def _parse_whole_file(task: FileTask) -> list[ParsedChunk]:
+    assert _worker is not None
+    return list(parse_file(task, *_worker))
+
+
+class ParsePool:
+    """Parses files in worker processes and hands the results back in submission order."""
+
+    def __init__(self, workers: int, context: ParseContext, prices: PriceTable) -> None:
+        # spawn, not fork: the app scans from a thread, and forking a threaded process is unsafe
+        self._pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_init_worker,
+                                         initargs=(context, prices))  # fmt: skip
+        self.window = workers * 2  # files in flight: bounded memory
+
+    def map_in_order(self, tasks: list[FileTask]) -> Iterator[tuple[FileTask, Future]]:
+        pending: list[tuple[FileTask, Future]] = []
+        queue = iter(tasks)
+        for task in queue:
+            pending.append((task, self._pool.submit(_parse_whole_file, task)))
+            if len(pending) >= self.window:
+                yield pending.pop(0)
+        while pending:
+            yield pending.pop(0)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
