@@ -15,7 +15,7 @@ from pathlib import Path
 
 from desktop.parsing import PARALLEL_MIN_BYTES, FileTask, ParsedChunk, ParsePool, parse_file
 from desktop.pricing import PriceTable
-from desktop.sources.base import Environment, ParseContext, Source, head_hash
+from desktop.sources.base import Environment, ParseContext, Signature, Source, head_hash, signature
 from desktop.store import Store
 from desktop.store.files import FileRecord, load_files, mark_missing, save_file
 from desktop.store.writes import ChunkWriter, register_threads, thread_parents
@@ -63,7 +63,7 @@ class _Planned:
     source: Source
     record: FileRecord
     path: Path
-    stat: os.stat_result
+    stat: Signature
 
 
 def scan(
@@ -110,7 +110,7 @@ def scan(
             result = by_source[plan.source.id]
             yield ScanProgress(plan.source.id, str(plan.path), done, total, index, len(plans))
             try:
-                chunks = future.result() if future is not None else parse_file(task, context, prices)
+                chunks = future.result() if future is not None else parse_file(task, context, prices, plan.source)
                 for chunk in chunks:
                     _apply(writer, plan, chunk, result)
                     done += chunk.end - chunk.offset
@@ -161,7 +161,7 @@ def _plan(store: Store, source: Source, env: Environment, extra: list[Path], res
         seen.add(key)
         result.files_found += 1
         try:
-            st = os.stat(key)
+            st = signature(source, key)
         except OSError as exc:
             result.unreadable.append(f"{key}: {exc.strerror or exc}")
             continue
@@ -185,12 +185,14 @@ def _plan(store: Store, source: Source, env: Environment, extra: list[Path], res
     return plans
 
 
-def _replaced(record: FileRecord, path: str, st: os.stat_result) -> bool:
+def _replaced(record: FileRecord, path: str, st: Signature) -> bool:
     if record.inode is not None and (st.st_ino, st.st_dev) != (record.inode, record.dev):
         return True
     if st.st_size < record.cursor:
         return True
-    if record.head_len and (st.st_size != record.size or st.st_mtime_ns != record.mtime_ns):
+    if record.head_len and getattr(st, "mode", "append") == "append" and (
+        st.st_size != record.size or st.st_mtime_ns != record.mtime_ns
+    ):
         try:
             return head_hash(path, record.head_len) != record.head_hash
         except OSError:
@@ -222,7 +224,7 @@ def _task(plan: _Planned) -> FileTask:
     record = plan.record
     assert record.id is not None
     return FileTask(plan.source.id, str(plan.path), record.id, record.cursor, record.lines_read,
-                    record.parser_state_json, record.head_len)  # fmt: skip
+                    record.parser_state_json, record.head_len, plan.stat.st_size)  # fmt: skip
 
 
 def _apply(writer: ChunkWriter, plan: _Planned, chunk: ParsedChunk, result: SourceScan) -> None:
@@ -236,7 +238,7 @@ def _apply(writer: ChunkWriter, plan: _Planned, chunk: ParsedChunk, result: Sour
     if chunk.head_hash is not None:
         record.head_len, record.head_hash = chunk.head_len, chunk.head_hash
     record.dev, record.inode = plan.stat.st_dev, plan.stat.st_ino
-    writer.add(record, chunk.policy, chunk.rows, chunk.batch)
+    writer.add(record, chunk.policy, chunk.rows, chunk.batch, replace_file_rows=chunk.replaces_file_rows)
     result.events_parsed += len(chunk.rows)
     result.lines_skipped += len(chunk.skipped)
     result.bytes_read += chunk.end - chunk.offset

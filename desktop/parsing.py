@@ -13,7 +13,7 @@ from pathlib import Path
 
 from desktop.model import Batch, UsageEvent
 from desktop.pricing import PriceTable
-from desktop.sources.base import HEAD_BYTES, ParseContext, head_hash, read_chunks
+from desktop.sources.base import HEAD_BYTES, ParseContext, Source, head_hash, read_chunks
 from desktop.store.writes import collapse, event_row
 
 PARALLEL_MIN_BYTES = 64 << 20  # below this a worker's start-up costs more than it saves
@@ -28,6 +28,7 @@ class FileTask:
     lines_read: int
     state_json: str
     head_len: int
+    size: int = 0  # the file's size (with its WAL) when planned: the cursor of whole-file modes
 
 
 @dataclass
@@ -45,15 +46,23 @@ class ParsedChunk:
     rows: list[tuple]
     batch: Batch
     parsed_at_ms: int
+    replaces_file_rows: bool = False  # a document parsed whole: its earlier rows go first
 
 
-def parse_file(task: FileTask, context: ParseContext, prices: PriceTable) -> Iterator[ParsedChunk]:
-    from desktop.sources import by_id
+def parse_file(task: FileTask, context: ParseContext, prices: PriceTable, source: Source | None = None) -> Iterator[ParsedChunk]:
+    """`source` defaults to the registry's (worker processes know sources only by id)."""
+    if source is None:
+        from desktop.sources import by_id
 
-    source = by_id(task.source_id)
+        source = by_id(task.source_id)
     path = Path(task.path)
     parser = source.parser(path, json.loads(task.state_json), context)
     policy = getattr(source, "conflict", "first")
+    mode = getattr(source, "mode", "append")
+    if mode != "append":
+        batch = parser.parse_whole(path)
+        yield _whole(task, batch, parser.state(), policy, prices, replace=mode == "document")
+        return
     head_len = task.head_len
     for chunk in read_chunks(path, task.cursor, task.lines_read + 1):
         batch = parser.parse(chunk)
@@ -79,6 +88,17 @@ def parse_file(task: FileTask, context: ParseContext, prices: PriceTable) -> Ite
             batch=batch,
             parsed_at_ms=int(time.time() * 1000),
         )
+
+
+def _whole(task: FileTask, batch: Batch, state: dict, policy: str, prices: PriceTable, *, replace: bool) -> ParsedChunk:
+    """A document or database read in one go: one chunk whose cursor is the file's size."""
+    events = collapse(batch.events, policy)
+    rows = [event_row(e, _cost(prices, e), task.file_id) for e in events]
+    batch.events = []
+    return ParsedChunk(offset=task.cursor if not replace else 0, end=task.size, lines_read=0, skipped=batch.skipped_lines,
+                       state_json=json.dumps(state, separators=(",", ":")), head_len=0, head_hash=None,
+                       policy=policy, rows=rows, batch=batch, parsed_at_ms=int(time.time() * 1000),
+                       replaces_file_rows=replace)  # fmt: skip
 
 
 def _cost(prices: PriceTable, event: UsageEvent) -> tuple[float | None, float | None, str, str]:

@@ -65,7 +65,11 @@ class Chunk:
 
 
 class FileParser(Protocol):
+    """Append-mode parsers implement parse(chunk); document and database parsers parse_whole(path)."""
+
     def parse(self, chunk: Chunk) -> Batch: ...
+
+    def parse_whole(self, path: Path) -> Batch: ...
 
     def state(self) -> dict[str, Any]:
         """What a later scan needs to resume after `chunk.end` (JSON-serializable)."""
@@ -73,9 +77,20 @@ class FileParser(Protocol):
 
 
 class Source(Protocol):
+    """An assistant's logs. How they change on disk decides how they are read (`mode`):
+
+    - "append": JSONL only ever appended; read by byte cursor, complete lines only (the default).
+    - "document": a whole JSON file rewritten in place; parsed whole when its size or mtime
+      changes, and its rows replace the rows this file gave before (never added twice).
+    - "database": a live SQLite file; opened read-only, read past a watermark kept in the
+      parser state; its -wal file counts as part of it when deciding whether it changed.
+    """
+
     id: str
     name: str
     measured: bool  # False for estimate-only sources
+    mode: str  # append | document | database (absent means append)
+    conflict: str  # first | best | replace: what a second copy of a dedup key does
 
     def roots(self, env: Environment) -> list[Path]:
         """The folders this assistant writes to on this machine, existing or not."""
@@ -120,6 +135,30 @@ def walk_file_names(root: str, suffix: str) -> Iterator[str]:
                     yield entry.path
             except OSError:
                 continue
+
+
+@dataclass(frozen=True)
+class Signature:
+    """What says whether a log file changed since the last scan."""
+
+    st_dev: int
+    st_ino: int
+    st_size: int
+    st_mtime_ns: int
+    mode: str = "append"
+
+
+def signature(source: Source, path: str) -> Signature:
+    st = os.stat(path)
+    mode = getattr(source, "mode", "append")
+    size, mtime = st.st_size, st.st_mtime_ns
+    if mode == "database":
+        try:  # new rows may sit in the write-ahead log while the main file is untouched
+            wal = os.stat(path + "-wal")
+            size, mtime = size + wal.st_size, max(mtime, wal.st_mtime_ns)
+        except OSError:
+            pass
+    return Signature(st.st_dev, st.st_ino, size, mtime, mode)
 
 
 def head_hash(path: Path, length: int) -> str:

@@ -167,15 +167,16 @@ class ChunkWriter:
     def __init__(self, store: "Store", flush_rows: int = 20_000) -> None:  # noqa: F821
         self.store = store
         self.flush_rows = flush_rows
-        self._pending: list[tuple[str, list[tuple], Batch]] = []
+        self._pending: list[tuple[str, list[tuple], Batch, int | None]] = []
         self._records: dict[str, "FileRecord"] = {}  # noqa: F821
         self._rows = 0
 
     def add(self, record: "FileRecord", policy: str | None = None, rows: list[tuple] | None = None,  # noqa: F821
-            batch: Batch | None = None) -> None:  # fmt: skip
+            batch: Batch | None = None, replace_file_rows: bool = False) -> None:  # fmt: skip
+        """`replace_file_rows`: the file was parsed whole; the rows it gave before are dropped first."""
         self._records[record.path] = record
         if policy is not None and batch is not None:
-            self._pending.append((policy, rows or [], batch))
+            self._pending.append((policy, rows or [], batch, record.id if replace_file_rows else None))
             self._rows += len(rows or []) + len(batch)
         if self._rows >= self.flush_rows:
             self.flush()
@@ -188,7 +189,9 @@ class ChunkWriter:
         with self.store.transaction() as conn:
             for record in self._records.values():
                 save_file(conn, record)
-            for policy, rows, batch in self._pending:
+            for policy, rows, batch, replaced_file in self._pending:
+                if replaced_file is not None:
+                    conn.execute("DELETE FROM usage_event WHERE source_file_id = ?", (replaced_file,))
                 write_events(conn, policy, rows)
                 write_context(conn, batch)
         self._pending.clear()
