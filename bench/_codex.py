@@ -158,16 +158,17 @@ class CodexWriter:
         if first and not R.lean:
             self._line(R, "response_item", '{"type":"message","role":"user","content":[{"type":"input_text","text":"<environment_context>\\n  <cwd>%s</cwd>\\n  <approval_policy>on-request</approval_policy>\\n  <sandbox_mode>workspace-write</sandbox_mode>\\n  <shell>bash</shell>\\n</environment_context>"}]}' % R.cwd)
         prompt = pools.take(rng, rng.randrange(30, max(60, min(1500, cap // 3))))
-        self._line(R, "response_item", '{"type":"message","role":"user","content":[{"type":"input_text","text":"%s"}]}' % prompt)
+        if not R.lean:
+            self._line(R, "response_item", '{"type":"message","role":"user","content":[{"type":"input_text","text":"%s"}]}' % prompt)
         self._line(R, "event_msg", '{"type":"user_message","message":"%s","images":[],"kind":"plain"}' % prompt)
         R.ctx += len(prompt) // 4
         steps = rng.randrange(1, 7)
         for step in range(steps):
             last = step == steps - 1 or R.size + self.g.reserve >= budget
             R.t += rng.randrange(2000, 60_000)
-            self._line(R, "response_item", '{"type":"reasoning","summary":[{"type":"summary_text","text":"**%s**"}],"content":null,"encrypted_content":"gAAAAA%s"}' % (
-                pools.take(rng, rng.randrange(20, 80)), pools.b64_take(rng, rng.randrange(min(300, cap // 4), max(400, cap // 3)))))
             if not R.lean:
+                self._line(R, "response_item", '{"type":"reasoning","summary":[{"type":"summary_text","text":"**%s**"}],"content":null,"encrypted_content":"gAAAAA%s"}' % (
+                    pools.take(rng, rng.randrange(20, 80)), pools.b64_take(rng, rng.randrange(300, max(400, cap // 3)))))
                 self._line(R, "event_msg", '{"type":"agent_reasoning","text":"**%s**"}' % pools.take(rng, rng.randrange(20, 200)))
             if last:
                 text = pools.take(rng, rng.randrange(50, max(100, cap // 5)))

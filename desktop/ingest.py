@@ -250,7 +250,7 @@ def reprice(store: Store, prices: PriceTable) -> int:
 
     stale = store.conn.execute(
         "SELECT id, source, model, speed, input_uncached, cache_read, cache_write_5m, cache_write_1h, output, "
-        "reasoning, reasoning_in_output FROM usage_event WHERE pricing_version IS NOT ?",
+        "reasoning, reasoning_in_output, provider FROM usage_event WHERE pricing_version IS NOT ?",
         (prices.version,),
     ).fetchall()
     if not stale:
@@ -258,7 +258,7 @@ def reprice(store: Store, prices: PriceTable) -> int:
     updates = []
     for row in stale:
         tokens = Tokens(row[4], row[5], row[6], row[7], row[8], row[9], bool(row[10]))
-        cost = prices.cost(row[1], row[2], tokens, row[3])
+        cost = prices.cost(row[1], row[2], tokens, row[3], provider=row[11])
         updates.append((cost.usd, cost.bill_usd, cost.status, prices.version, row[0]))
     with store.transaction() as conn:
         conn.executemany(

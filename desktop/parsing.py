@@ -102,7 +102,7 @@ def _whole(task: FileTask, batch: Batch, state: dict, policy: str, prices: Price
 
 
 def _cost(prices: PriceTable, event: UsageEvent) -> tuple[float | None, float | None, str, str]:
-    cost = prices.cost(event.source, event.model, event.tokens, event.speed)
+    cost = prices.cost(event.source, event.model, event.tokens, event.speed, provider=event.provider)
     return cost.usd, cost.bill_usd, cost.status, prices.version
 
 

@@ -81,12 +81,12 @@ def refresh_commits(store: Store) -> CommitScanSummary:
         if list(project.heads) == tips and project.status == "ok":
             continue
         try:
-            added, removed = _read_repo(store, project, tips, emails, now_ms)
+            added, read, removed = _read_repo(store, project, tips, emails, now_ms)
         except GitError as exc:
             _problem(store, project, "error", str(exc), summary)
             continue
         summary.repos_read += 1
-        summary.new_commits += len(added)
+        summary.new_commits += read
         summary.removed_commits += removed
         if added:
             new_times[project.id] = sorted(added)
@@ -195,8 +195,8 @@ def _problem(store: Store, project: ProjectRow, status: str, message: str, summa
         commit_queries.set_repo_status(tx, project.id, status, message)
 
 
-def _read_repo(store: Store, project: ProjectRow, tips: list[str], emails: set[str], now_ms: int) -> tuple[list[int], int]:
-    """Bring one repository's commits up to date: (author times of the new commits, commits removed)."""
+def _read_repo(store: Store, project: ProjectRow, tips: list[str], emails: set[str], now_ms: int) -> tuple[list[int], int, int]:
+    """Bring one repository's commits up to date: (author times of my new commits, commits read, removed)."""
     git_dir = Path(project.git_dir or "")
     known = commit_queries.known_shas(store.conn, project.id)
     if not known:
@@ -212,7 +212,7 @@ def _read_repo(store: Store, project: ProjectRow, tips: list[str], emails: set[s
         commit_queries.insert_commits(tx, project.id, records, emails)
         commit_queries.save_heads(tx, project.id, tips, now_ms)
     mine = [r.author_ts_ms for r in records if r.author_email.strip().lower() in emails and not r.is_merge]
-    return mine, len(gone)
+    return mine, len(records), len(gone)
 
 
 def _sessions_near(store: Store, new_times: dict[int, list[int]], window_hours: float) -> set[tuple[str, str]]:

@@ -223,8 +223,8 @@ def update_is_mine(conn: sqlite3.Connection, emails: set[str]) -> int:
 
 
 def commit_counts(conn: sqlite3.Connection) -> tuple[int, int]:
-    """(commits stored, of them mine)."""
-    row = conn.execute('SELECT count(*), coalesce(sum(is_mine), 0) FROM "commit"').fetchone()
+    """(commits stored, of them mine and not merges: the ones reports count)."""
+    row = conn.execute('SELECT count(*), coalesce(sum(is_mine AND NOT is_merge), 0) FROM "commit"').fetchone()
     return row[0], row[1]
 
 

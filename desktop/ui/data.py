@@ -309,3 +309,11 @@ def tray_summary(cube: UsageCube, today: date, week_start: str) -> TraySummary:
 
 def bounds_ms(first: date, last: date, tz: tzinfo) -> tuple[int, int]:
     return day_start_ms(first, tz), day_start_ms(last + timedelta(days=1), tz)
+
+
+def load_recent(store: Store, tz: tzinfo, today: date, week_start: str) -> TraySummary:
+    """The tray's numbers: two weeks of history at most, so it stays cheap after every scan."""
+    (_, _), (l0, _) = week_so_far(today, week_start)
+    since, until = bounds_ms(l0, today, tz)
+    cube = _cube(ui_queries.usage_by_local_day(store.conn, tz, since, until), tz)
+    return tray_summary(cube, today, week_start)

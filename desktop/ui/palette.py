@@ -95,6 +95,12 @@ def grid_colour(palette: QPalette) -> QColor:
     return grid
 
 
+def sidebar_colour(palette: QPalette) -> QColor:
+    """The sidebar sits a step away from the page background, in either theme."""
+    window = palette.color(QPalette.ColorRole.Window)
+    return window.darker(106) if not is_dark(palette) else window.lighter(125)
+
+
 def dark_palette() -> QPalette:
     """A dark system palette, for platforms (and screenshots) that ask for dark without giving one."""
     p = QPalette()

@@ -51,7 +51,7 @@ class MainWindow(QMainWindow):
         self.overview = OverviewPage(archive, today=today, parent=self)
         self.projects = ProjectsPage(archive, today=today, parent=self)
         self.sessions = SessionsPage(archive, today=today, parent=self)
-        self.settings_page = SettingsPage(archive, sources, parent=self)
+        self.settings_page = SettingsPage(archive, sources, scanner.env, parent=self)
         self.pages: dict[str, QWidget] = {"overview": self.overview, "projects": self.projects,
                                           "sessions": self.sessions, "settings": self.settings_page}  # fmt: skip
 
@@ -87,9 +87,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.progress)
         self.statusBar().setSizeGripEnabled(False)
 
-        QShortcut(QKeySequence(QKeySequence.StandardKey.Close), self, activated=self.close)
-        QShortcut(QKeySequence("Ctrl+W"), self, activated=self.close) if QKeySequence(
-            QKeySequence.StandardKey.Close).toString() != "Ctrl+W" else None  # fmt: skip
+        QShortcut(QKeySequence("Ctrl+W"), self, activated=self.close)
         QShortcut(QKeySequence("Ctrl+Q"), self, activated=self.quit_requested.emit)
         QShortcut(QKeySequence(QKeySequence.StandardKey.Find), self, activated=self.focus_search)
         for i, key in enumerate(PAGES):
