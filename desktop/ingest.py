@@ -15,6 +15,7 @@ from pathlib import Path
 
 from desktop.parsing import PARALLEL_MIN_BYTES, FileTask, ParsedChunk, ParsePool, parse_file
 from desktop.pricing import PriceTable
+from desktop.scan_lock import scan_lock
 from desktop.sources.base import Environment, ParseContext, Signature, Source, head_hash, signature
 from desktop.store import Store
 from desktop.store.files import FileRecord, load_files, mark_missing, save_file
@@ -80,6 +81,14 @@ def scan(
     With `workers` > 1 (default: the machine's cores, at most 4) large scans parse files in
     worker processes; every write still happens here, in file order."""
     workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
+    if store.path is None:  # an in-memory archive (tests): nobody else can scan into it
+        return (yield from _scan(store, sources, env, prices, only, workers))
+    with scan_lock(store.path.parent):
+        return (yield from _scan(store, sources, env, prices, only, workers))
+
+
+def _scan(store: Store, sources: Iterable[Source], env: Environment, prices: PriceTable, only: set[str] | None,
+          workers: int) -> Generator[ScanProgress, None, ScanSummary]:  # fmt: skip
     started = time.monotonic()
     settings = store.settings.all()
     context = ParseContext(excerpt_chars=settings["prompt_excerpt_chars"] if settings["store_prompt_excerpts"] else 0)

@@ -89,3 +89,18 @@ def test_schema_step_count_matches_the_migrations(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "a.sqlite")
     assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_STEPS
     store.close()
+
+
+def test_one_scan_at_a_time(tmp_path: Path, isolated_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second scan of the same archive waits for the first, then gives up with a clear message."""
+    import desktop.ingest
+    from desktop.scan_lock import ScanBusy, scan_lock
+    from tests.helpers import scan
+
+    store = Store.open(tmp_path / "a.sqlite")
+    monkeypatch.setattr(desktop.ingest, "scan_lock", lambda folder: scan_lock(folder, wait_seconds=0.2))
+    with scan_lock(tmp_path):
+        with pytest.raises(ScanBusy, match="another scan of this archive"):
+            scan(store, isolated_home)
+    assert scan(store, isolated_home).events_after == 0  # released: scans again
+    store.close()
