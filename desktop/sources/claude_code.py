@@ -151,7 +151,7 @@ class ClaudeParser:
                     self._user(line, ts, batch)
                 else:
                     continue
-            except (msgspec.DecodeError, msgspec.ValidationError, BadCount, ValueError):
+            except (msgspec.DecodeError, msgspec.ValidationError, BadCount, ValueError, RecursionError):
                 batch.skipped_lines.append(number)
                 continue
             self._touch_session(line, ts, sessions)

@@ -116,7 +116,7 @@ class Codex:
             return None
         try:
             line = _decode_line(head)
-        except (msgspec.DecodeError, msgspec.ValidationError, ValueError):
+        except (msgspec.DecodeError, msgspec.ValidationError, ValueError, RecursionError):
             return None
         payload = line.payload
         if line.type != "session_meta" or payload is None or not payload.id:
@@ -220,7 +220,7 @@ class CodexParser:
                         self._prompt(payload, ts, batch)
                 elif kind == "response_item" and ts is not None:
                     self._response_item(payload, ts, batch)
-            except (msgspec.DecodeError, msgspec.ValidationError, BadCount, ValueError, TypeError):
+            except (msgspec.DecodeError, msgspec.ValidationError, BadCount, ValueError, TypeError, RecursionError):
                 batch.skipped_lines.append(number)
                 continue
             if ts is not None and self.thread:
