@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import zlib
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -49,11 +48,6 @@ def my_emails(store: Store, global_ones: Iterable[str] | None = None) -> set[str
     for stored in commit_queries.repo_emails(store.conn):
         emails |= {normalize(e) for e in json.loads(stored or "[]")}
     return {e for e in emails if e}
-
-
-def fingerprint(emails: set[str]) -> int:
-    """A stable number for the identity set: when it changes, every link is recomputed."""
-    return zlib.crc32("\n".join(sorted(emails)).encode())
 
 
 def add_email(store: Store, email: str) -> bool:

@@ -14,7 +14,7 @@ from bisect import bisect_left
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from desktop.commits import identity, linking, repos
+from desktop.commits import git, identity, linking, repos
 from desktop.commits import log as history
 from desktop.commits.git import GitError
 from desktop.store import Store
@@ -36,28 +36,41 @@ class CommitScanSummary:
     relinked_sessions: int = 0
     strong_links: int = 0  # after this pass, in the whole archive
     weak_links: int = 0
+    identities: int = 0  # emails that are "me"; with none, no commit counts
     missing: list[str] = field(default_factory=list)  # repositories moved or deleted
     problems: list[str] = field(default_factory=list)  # repositories git could not read
     seconds: float = 0.0
 
     def line(self) -> str:
         text = (
-            f"commits: {self.repos} repositories, {self.new_commits:+,} new commits"
+            f"commits: {_count(self.repos, 'repository', 'repositories')}, {self.new_commits:+,} new commits"
             + (f", {self.removed_commits:,} gone from history" if self.removed_commits else "")
             + f", {self.strong_links + self.weak_links:,} session links ({self.strong_links:,} by files), "
             f"{self.seconds:.2f} s"
         )
+        if self.repos and not self.identities:
+            text += "; no identity: set git user.email or run `tokenmirror identity add EMAIL`"
         if self.missing:
-            text += f"; {len(self.missing)} repositories missing"
+            text += f"; {_count(len(self.missing), 'repository', 'repositories')} missing"
         if self.problems:
             text += f"; {len(self.problems)} unreadable"
         return text
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n:,} {one if n == 1 else many}"
 
 
 def refresh_commits(store: Store) -> CommitScanSummary:
     started = time.perf_counter()
     conn = store.conn
     summary = CommitScanSummary()
+    try:
+        git.git_binary()
+    except GitError as exc:  # nothing can be read; map no cwd so that they are looked at once git is there
+        summary.problems.append(str(exc))
+        summary.seconds = time.perf_counter() - started
+        return summary
     now_ms = int(time.time() * 1000)
     event_mark, tool_mark = commit_queries.max_ids(conn)
     last_event = commit_queries.sync_get(conn, "event_id")
@@ -75,6 +88,7 @@ def refresh_commits(store: Store) -> CommitScanSummary:
         if tips is not None:
             readable.append((project, tips))
     emails = identity.my_emails(store, global_emails)
+    summary.identities = len(emails)
 
     new_times: dict[int, list[int]] = {}
     for project, tips in readable:
@@ -92,8 +106,7 @@ def refresh_commits(store: Store) -> CommitScanSummary:
             new_times[project.id] = sorted(added)
 
     window_hours = float(store.settings.get("commit_link_window_hours"))
-    excluded_ids = sorted(p.id for p in commit_queries.projects(conn) if p.excluded)
-    fingerprint = zlib.crc32(f"{sorted(emails)}|{window_hours}|{excluded_ids}".encode())
+    fingerprint = _link_fingerprint(store, emails, window_hours)
     if fingerprint != commit_queries.sync_get(conn, "link_fingerprint", -1):
         with store.transaction() as tx:
             commit_queries.update_is_mine(tx, emails)
@@ -120,21 +133,25 @@ def reapply_identity(store: Store) -> int:
         commit_queries.update_is_mine(tx, emails)
     window_hours = float(store.settings.get("commit_link_window_hours"))
     linking.link_sessions(store, None, window_hours)
-    excluded_ids = sorted(p.id for p in commit_queries.projects(store.conn) if p.excluded)
     with store.transaction() as tx:
-        commit_queries.sync_set(
-            tx, "link_fingerprint", zlib.crc32(f"{sorted(emails)}|{window_hours}|{excluded_ids}".encode())
-        )
+        commit_queries.sync_set(tx, "link_fingerprint", _link_fingerprint(store, emails, window_hours))
     return commit_queries.commit_counts(store.conn)[1]
+
+
+def _link_fingerprint(store: Store, emails: set[str], window_hours: float) -> int:
+    """Everything links depend on besides the data: when it changes, every session is relinked."""
+    excluded_ids = sorted(p.id for p in commit_queries.projects(store.conn) if p.excluded)
+    return zlib.crc32(f"{sorted(emails)}|{window_hours}|{excluded_ids}".encode())
 
 
 def _map_cwds(store: Store, last_event: int, now_ms: int, summary: CommitScanSummary) -> list[str]:
     """Locate the repository of each new cwd; the cwds whose repository changed."""
     excluded = repos.setting_list(store, repos.EXCLUDED_REPOS)
     changed = []
+    located: dict[Path, repos.RepoLocation | None] = {}
     for cwd in commit_queries.unmapped_cwds(store.conn, last_event, now_ms - RECHECK_MS):
         summary.new_cwds += 1
-        where = repos.locate(cwd)
+        where = repos.locate(cwd, located)
         with store.transaction() as tx:
             project_id = None
             if where is not None:

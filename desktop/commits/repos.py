@@ -50,11 +50,22 @@ def find_git_marker(cwd: str) -> Path | None:
     return None
 
 
-def locate(cwd: str) -> RepoLocation | None:
-    """The repository holding cwd, or None when cwd is in none. A deleted cwd resolves through its parents."""
+def locate(cwd: str, cache: dict[Path, RepoLocation | None] | None = None) -> RepoLocation | None:
+    """The repository holding cwd, or None when cwd is in none. A deleted cwd resolves through its parents.
+
+    `cache` (marker folder -> answer) spares a git call for each further cwd inside the same work tree.
+    """
     folder = find_git_marker(cwd)
     if folder is None:
         return None
+    if cache is not None:
+        if folder not in cache:
+            cache[folder] = _locate_marker(folder)
+        return cache[folder]
+    return _locate_marker(folder)
+
+
+def _locate_marker(folder: Path) -> RepoLocation | None:
     try:
         out = git.text(
             ["rev-parse", "--path-format=absolute", "--git-dir", "--git-common-dir", "--show-toplevel"], cwd=folder

@@ -137,6 +137,14 @@ def project_commit_columns(store: Store, window: Window) -> dict[str, dict[str, 
     return {roots[pid]: _numbers(cell) for pid, cell in merged.items() if pid in roots}
 
 
+def session_commits(store: Store, source: str, session_id: str) -> list[dict[str, Any]]:
+    """The commits one session is linked to, oldest first, with how each link was made."""
+    return [
+        {"sha": sha, "subject": subject, "ts_ms": ts, "method": method, "overlap_files": overlap, "project": root}
+        for sha, subject, ts, method, overlap, root in commit_queries.session_links(store.conn, source, session_id)
+    ]
+
+
 def commits_table(data: dict) -> str:
     """The report as a terminal table, in the house number formats."""
     from desktop.reports.render import table

@@ -11,10 +11,13 @@ from desktop.store.queries import TOKEN_SUMS
 
 # A commit counts when it is the user's own and not a merge (a merge's lines are its parents')
 MY_WORK = "c.is_mine = 1 AND c.is_merge = 0"
-# ...and once: the same sha in two clones belongs to the repository that recorded it first
+# ...and once: a sha seen in two clones (or in a repository that moved) belongs to one copy: a present
+# repository's before a missing one's, then the one recorded first. Needs `cr` = the commit's repo_state.
 FIRST_COPY = (
     'NOT EXISTS (SELECT 1 FROM "commit" d JOIN project dp ON dp.id = d.project_id '
-    "WHERE d.sha = c.sha AND d.id < c.id AND dp.excluded = 0)"
+    "LEFT JOIN repo_state dr ON dr.project_id = d.project_id "
+    "WHERE d.sha = c.sha AND d.id != c.id AND dp.excluded = 0 "
+    "AND (coalesce(dr.status, '') = 'missing', d.id) < (coalesce(cr.status, '') = 'missing', c.id))"
 )
 
 
@@ -42,7 +45,8 @@ def commits_by_quarter(
     return conn.execute(
         f"SELECT c.author_ts_ms / {QUARTER_MS}, c.project_id, count(*), "
         "sum(CASE WHEN coalesce(c.ai_tools, '') != '' THEN 1 ELSE 0 END), sum(c.insertions), sum(c.deletions) "
-        f'FROM "commit" c JOIN project p ON p.id = c.project_id WHERE {MY_WORK} AND p.excluded = 0 AND {FIRST_COPY}{where} '
+        f'FROM "commit" c JOIN project p ON p.id = c.project_id LEFT JOIN repo_state cr ON cr.project_id = c.project_id '
+        f"WHERE {MY_WORK} AND p.excluded = 0 AND {FIRST_COPY}{where} "
         "GROUP BY 1, 2",
         params,
     ).fetchall()
@@ -187,6 +191,8 @@ def delete_commits(conn: sqlite3.Connection, ids: list[int]) -> None:
 
 def insert_commits(conn: sqlite3.Connection, project_id: int, records: list, emails: set[str]) -> int:
     """Store commits (CommitRecord-like) and their files; ones already stored are left as they are."""
+    before = known_shas(conn, project_id)
+    records = [r for r in records if r.sha not in before]
     conn.executemany(
         'INSERT INTO "commit" (project_id, sha, author_name, author_email, author_ts_ms, committer_ts_ms, is_merge, '
         "insertions, deletions, files_changed, subject, ai_tools, is_mine) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "

@@ -16,6 +16,8 @@ DEFAULTS: dict[str, Any] = {
     "price_overrides": {},  # model -> {litellm rate field: USD per token}
     "identity_emails": [],
     "commit_link_window_hours": 12,
+    "extra_repos": [],  # repositories to read even without sessions in them
+    "excluded_repos": [],  # repositories (or folders of them) never read or shown
     "redaction_default": "prompts",
     "autostart": False,
 }
