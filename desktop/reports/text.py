@@ -37,13 +37,14 @@ def print_report(kind: str, data: dict[str, Any], by_model: bool) -> None:
         headers = ["start", "source", "session", "project"] + TOKEN_HEADERS + ["calls"]
         lead = lambda r: [r["start"][:16].replace("T", " "), r["source"], r["session_id"][:8], _short(r["project"])]  # noqa: E731
     else:
-        headers = ["project", "sessions", "first", "last"] + TOKEN_HEADERS + ["calls"]
+        headers = ["project", "sessions", "first", "last"] + TOKEN_HEADERS + ["calls", "commits", "lines +/-", "$/commit"]
         lead = lambda r: [_short(r["project"]), str(r["sessions"]), r["first_day"], r["last_day"]]  # noqa: E731
-    body = [lead(r) + _token_cells(r) + [fmt.integer(r["events"])] for r in rows]
+    body = [lead(r) + _token_cells(r) + [fmt.integer(r["events"])] + _commit_cells(kind, r) for r in rows]
     width = len(lead(rows[0]))
     totals = data["totals"]
-    body.append(["total"] + [""] * (width - 1) + _token_cells(totals) + [fmt.integer(totals["events"])])
-    numeric = [False] * width + [True] * (len(TOKEN_HEADERS) + 1)
+    body.append(["total"] + [""] * (width - 1) + _token_cells(totals) + [fmt.integer(totals["events"])]
+                + [""] * len(_commit_cells(kind, {})))  # fmt: skip
+    numeric = [False] * width + [True] * (len(headers) - width)
     if kind == "projects":
         numeric[1] = True
     print(table(headers, body, numeric))
@@ -52,6 +53,17 @@ def print_report(kind: str, data: dict[str, Any], by_model: bool) -> None:
               "(see `tokenmirror doctor`).")  # fmt: skip
     if totals.get("estimated_total_tokens"):
         print(f"~ marks estimated numbers ({fmt.tokens(totals['estimated_total_tokens'])} tokens of the total).")
+
+
+def _commit_cells(kind: str, row: dict[str, Any]) -> list[str]:
+    """Projects: the user's own commits in that repository (blank where the row is not its main one)."""
+    if kind != "projects":
+        return []
+    if not row or row.get("commits") is None:
+        return ["", "", ""]
+    lines = f"+{fmt.integer(row.get('lines_added') or 0)}/-{fmt.integer(row.get('lines_removed') or 0)}"
+    per = row.get("cost_per_commit")
+    return [fmt.integer(row["commits"]), lines, fmt.money(per) if per is not None else "—"]
 
 
 def _short(path: str | None, width: int = 40) -> str:
@@ -82,7 +94,8 @@ def print_doctor(data: dict[str, Any]) -> None:
         print("\nlines that could not be read (skipped, counted):")
         for item in data["skipped_lines"]:
             numbers = ", ".join(str(n) for n in item["line_numbers"])
-            print(f"  {item['lines']:>6} in {item['path']} (lines {numbers})")
+            label = "line" if len(item["line_numbers"]) == 1 else "lines"
+            print(f"  {item['lines']:>6} in {item['path']} ({label} {numbers})")
     if data["unpriced_models"]:
         print("\nmodels missing from the price table (their cost is shown as —):")
         for item in data["unpriced_models"]:
