@@ -106,11 +106,14 @@ def _code_line(rng: random.Random) -> str:
     if k == 1:
         return f"\\t\\treturn self.{w(_IDENTS)}.get(\\\"{w(_WORDS)}\\\", {rng.randrange(1000)})"
     if k == 2:
-        return f"{rng.randrange(1, 4000):>5}\\t    {w(_IDENTS)} = {w(_IDENTS)}[{rng.randrange(64)}:] + [{w(_IDENTS)}]"
+        a, b, c = w(_IDENTS), w(_IDENTS), w(_IDENTS)
+        return f"{rng.randrange(1, 4000):>5}\\t    {a} = {b}[{rng.randrange(64)}:] + [{c}]"
     if k == 3:
-        return f"2025-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d} INFO [{w(_WORDS)}] {w(_WORDS)} {w(_WORDS)} took {rng.randrange(900)} ms"
+        day = f"2025-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}"
+        return f"{day} INFO [{w(_WORDS)}] {w(_WORDS)} {w(_WORDS)} took {rng.randrange(900)} ms"
     if k == 4:
-        return f"    assert {w(_IDENTS)} == {rng.randrange(99)}, \\\"{w(_WORDS)} {w(_WORDS)} {w(_UNICODE)}\\\""
+        words = f"{w(_WORDS)} {w(_WORDS)} {w(_UNICODE)}"
+        return f"    assert {w(_IDENTS)} == {rng.randrange(99)}, \\\"{words}\\\""
     if k == 5:
         return f"FAILED tests/test_{w(_WORDS)}.py::test_{w(_WORDS)}_{w(_WORDS)} - AssertionError: {w(_WORDS)}"
     if k == 6:
@@ -156,12 +159,13 @@ class Pools:
 
 
 class Truth:
-    """Counted calls per (UTC date, source, model): input, output, cache write, cache read, reasoning, events."""
+    """Counted calls per (UTC date, source, model): input, output, cache write, cache read, reasoning, n."""
 
     def __init__(self) -> None:
         self.cells: dict[tuple[str, str, str], list[int]] = {}
 
-    def add(self, ms: int, source: str, model: str, inp: int, out: int, cwrite: int, cread: int, reasoning: int) -> None:
+    def add(self, ms: int, source: str, model: str, inp: int, out: int, cwrite: int, cread: int,
+            reasoning: int) -> None:
         key = (utc_date(ms), source, model)
         c = self.cells.get(key)
         if c is None:
@@ -198,8 +202,8 @@ class Truth:
                 "is_estimate": False,
             }
             rows.append(row)
-            for k in TOKEN_KEYS:
-                tot[k] += row[k]
+            for k, v in zip(TOKEN_KEYS, (c[0], c[1], c[2], c[3], c[4], c[0] + c[1] + c[2] + c[3], c[5])):
+                tot[k] += v
         return {"rows": rows, "totals": tot}
 
     @classmethod

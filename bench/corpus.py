@@ -20,8 +20,10 @@ import random
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
-from ._claude import CLAUDE_FEATURES, ClaudeWriter, Session
+from ._claude import CLAUDE_FEATURES, ClaudeWriter
+from ._claude_lines import Session
 from ._codex import CODEX_FEATURES, CodexWriter
 from ._common import (
     CODEX_START_MS,
@@ -68,8 +70,11 @@ class Gen:
 def generate(root: Path, target_bytes: int, seed: int = 1, files: int | None = None) -> dict:
     """Writes the corpus under `root` (a fake HOME) and returns the expected report.
 
-    `files` forces the exact number of .jsonl files (many small files for rescan tests); by
-    default the size of sessions follows the target size.
+    The result also has `partial_lines` ([{path, delta}]: lines left without their newline),
+    `bytes` and `files` per source, and `features` (how often each ugly case was written).
+    Sizes land within about 10% of `target_bytes`. `files` forces the exact number of .jsonl
+    files (many small files for rescan tests); a realistic session file is at least ~2.8 KB on
+    average, so with `files` a smaller target ends up at that floor.
     """
     root = Path(root)
     for name in (".claude", ".codex", EXPECTED, STATE):
@@ -103,7 +108,7 @@ def generate(root: Path, target_bytes: int, seed: int = 1, files: int | None = N
 
     report = g.truth.report()
     _write_json(root / EXPECTED, report)
-    state = {
+    state: dict[str, Any] = {
         "version": 1,
         "seed": seed,
         "cap": cap,
@@ -114,7 +119,8 @@ def generate(root: Path, target_bytes: int, seed: int = 1, files: int | None = N
     _write_json(root / STATE, state)
     return {
         **report,
-        "partial_lines": [{"path": str(root / p["path"]), "delta": p["delta"]} for p in state["partial_lines"]],
+        "partial_lines": [{"path": str(root / p["path"]), "delta": p["delta"]}
+                          for p in state["partial_lines"]],
         "bytes": dict(g.sink.bytes),
         "files": dict(g.sink.files),
         "features": {"claude": dict(claude_feats.seen), "codex": dict(codex_feats.seen)},
@@ -164,7 +170,8 @@ def append_claude(root: Path, nbytes: int, seed: int = 1) -> dict:
         budget = min(left, rng.randrange(20_000, 200_000))
         if sessions and (new_done or rng.random() < 0.7):
             st = rng.choice(sessions)
-            S = Session(st["path"], st["sid"], st["cwd"], st["branch"], st["version"], st["model"], max(st["t"], t0))
+            S = Session(st["path"], st["sid"], st["cwd"], st["branch"], st["version"], st["model"],
+                        max(st["t"], t0))
             S.parent, S.ctx, S.gateway = st["parent"], st["ctx"], st["gateway"]
             S.first_call, S.cached = False, st["ctx"] * 9 // 10
             mode = "ab"
@@ -216,7 +223,8 @@ def _read_json(path: Path) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m bench.corpus", description="Write a benchmark corpus (a fake HOME).")
+    ap = argparse.ArgumentParser(prog="python -m bench.corpus",
+                                 description="Write a benchmark corpus (a fake HOME).")
     ap.add_argument("root", type=Path)
     ap.add_argument("--size-mb", type=float, default=50)
     ap.add_argument("--seed", type=int, default=1)
@@ -230,8 +238,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     dt = time.perf_counter() - t
     size = sum(out["bytes"].values())
-    print(f"{size / 1e6:.1f} MB in {sum(out['files'].values())} files, {dt:.2f} s ({size / 1e6 / dt:.0f} MB/s); "
-          f"{len(out['rows'])} rows, {out['totals']['events']} calls, {out['totals']['total_tokens']:,} tokens")
+    totals = out["totals"]
+    nfiles = sum(out["files"].values())
+    print(f"{size / 1e6:.1f} MB in {nfiles} files, {dt:.2f} s ({size / 1e6 / dt:.0f} MB/s); "
+          f"{len(out['rows'])} rows, {totals['events']} calls, {totals['total_tokens']:,} tokens")
     return 0
 
 

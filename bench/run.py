@@ -30,12 +30,16 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench.corpus import EXPECTED, append_claude, complete_partial_lines, generate  # noqa: E402
+from bench.corpus import EXPECTED, append_claude, complete_partial_lines, generate
 
 TOKEN_KEYS = ("input_tokens", "output_tokens", "cache_creation_tokens", "cache_read_tokens",
               "reasoning_tokens", "total_tokens", "events")
 MB = 1e6
 REPEAT = 3
+CHECKS = (  # (results key, the flag that must not be false)
+    ("report_check", "pass"), ("rescan_nothing_new", "unchanged"), ("rescan_after_append", "delta_pass"),
+    ("partial_lines_completed", "delta_pass"), ("final_check", "pass"), ("small_files", "report_pass"),
+)
 _DROP_ENV = ("CLAUDE_CONFIG_DIR", "CODEX_HOME", "GEMINI_CLI_HOME", "OPENCODE_DATA_DIR", "PI_CODING_AGENT_DIR",
              "PI_AGENT_DIR", "AMP_DATA_DIR", "QWEN_HOME", "GOOSE_PATH_ROOT")
 
@@ -77,7 +81,8 @@ def run_child(cmd: list[str], env: dict[str, str], cwd: Path, timeout: float) ->
             timer.cancel()
         out.seek(0)
         err.seek(0)
-        return Child(proc.returncode, seconds, rss, out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"))
+        stdout, stderr = (f.read().decode("utf-8", "replace") for f in (out, err))
+        return Child(proc.returncode, seconds, rss, stdout, stderr)
 
 
 def _kill(pid: int) -> None:
@@ -108,9 +113,11 @@ class Bench:
         return env
 
     def cli(self, home: Path, data: Path, *argv: str) -> Child:
-        child = run_child([self.tm, "--data-dir", str(data), *argv], self.env(home), self.work, self.args.timeout)
+        cmd = [self.tm, "--data-dir", str(data), *argv]
+        child = run_child(cmd, self.env(home), self.work, self.args.timeout)
         if child.rc != 0:
-            raise StepFailed(f"`tokenmirror {' '.join(argv)}` exited {child.rc}: {_tail(child.stderr or child.stdout)}")
+            command = "tokenmirror " + " ".join(argv)
+            raise StepFailed(f"`{command}` exited {child.rc}: {_tail(child.stderr or child.stdout)}")
         return child
 
     def report(self, home: Path, data: Path, by_model: bool = True) -> tuple[dict, float]:
@@ -119,16 +126,18 @@ class Bench:
         try:
             out = json.loads(child.stdout)
         except ValueError:
-            raise StepFailed(f"`tokenmirror {' '.join(argv)}` did not print JSON: {_tail(child.stdout, 2)}") from None
+            command = "tokenmirror " + " ".join(argv)
+            raise StepFailed(f"`{command}` did not print JSON: {_tail(child.stdout, 2)}") from None
         if not isinstance(out, dict) or not isinstance(out.get("rows"), list):
             raise StepFailed("the report JSON has no rows list")
         return out, child.seconds
 
     def floor(self, home: Path) -> Child:
-        child = run_child([str(self.args.python), str(REPO / "bench" / "floor.py"), str(home)], os.environ.copy(),
-                          self.work, self.args.timeout)
+        cmd = [str(self.args.python), str(REPO / "bench" / "floor.py"), str(home)]
+        child = run_child(cmd, os.environ.copy(), self.work, self.args.timeout)
         if child.rc != 0:
-            raise StepFailed(f"floor.py failed (is msgspec installed for {self.args.python}?): {_tail(child.stderr)}")
+            hint = f"is msgspec installed for {self.args.python}?"
+            raise StepFailed(f"floor.py failed ({hint}): {_tail(child.stderr)}")
         return child
 
 
@@ -144,16 +153,19 @@ def diff_reports(expected: dict, actual: dict, limit: int = 8) -> list[str]:
     diffs = []
     exp, act = _rows(expected), _rows(actual)
     for key in sorted(set(exp) | set(act), key=lambda k: tuple(str(x) for x in k)):
+        name = "/".join(map(str, key))
         if key not in act:
-            diffs.append(f"missing row {'/'.join(map(str, key))}: expected events={exp[key]['events']} total={exp[key]['total_tokens']}")
+            e = exp[key]
+            diffs.append(f"missing row {name}: expected events={e['events']} total={e['total_tokens']}")
         elif key not in exp:
-            diffs.append(f"unexpected row {'/'.join(map(str, key))}: events={act[key].get('events')} total={act[key].get('total_tokens')}")
+            a = act[key]
+            diffs.append(f"unexpected row {name}: events={a.get('events')} total={a.get('total_tokens')}")
         else:
             for k in TOKEN_KEYS:
                 if exp[key][k] != act[key].get(k):
-                    diffs.append(f"{'/'.join(map(str, key))} {k}: expected {exp[key][k]}, got {act[key].get(k)}")
+                    diffs.append(f"{name} {k}: expected {exp[key][k]}, got {act[key].get(k)}")
             if act[key].get("is_estimate", False) is not False:
-                diffs.append(f"{'/'.join(map(str, key))} is_estimate: expected false, got {act[key].get('is_estimate')}")
+                diffs.append(f"{name} is_estimate: expected false, got {act[key].get('is_estimate')}")
     for k in TOKEN_KEYS:
         got = actual.get("totals", {}).get(k)
         if got is not None and got != expected["totals"][k]:
@@ -163,13 +175,11 @@ def diff_reports(expected: dict, actual: dict, limit: int = 8) -> list[str]:
 
 def add_reports(a: dict, b: dict) -> dict:
     """a + b on the token keys, row by row (rows missing on one side count as zero)."""
-    rows = {k: {**{x: r.get(x, 0) for x in TOKEN_KEYS}, "date": k[0], "source": k[1], "model": k[2]} for k, r in _rows(a).items()}
-    for k, r in _rows(b).items():
-        if k in rows:
-            for x in TOKEN_KEYS:
-                rows[k][x] += r[x]
-        else:
-            rows[k] = {**{x: r[x] for x in TOKEN_KEYS}, "date": k[0], "source": k[1], "model": k[2]}
+    rows: dict[tuple, dict] = {}
+    for k, r in [*_rows(a).items(), *_rows(b).items()]:
+        row = rows.setdefault(k, {"date": k[0], "source": k[1], "model": k[2]} | dict.fromkeys(TOKEN_KEYS, 0))
+        for x in TOKEN_KEYS:
+            row[x] += r.get(x, 0)
     out = [rows[k] for k in sorted(rows, key=lambda k: tuple(str(x) for x in k))]
     return {"rows": out, "totals": {x: sum(r[x] for r in out) for x in TOKEN_KEYS}}
 
@@ -193,8 +203,8 @@ def run(args: argparse.Namespace, work: Path, results: dict, table: list[tuple[s
     results["corpus"] = {"bytes": nbytes, "files": sum(gen["files"].values()), "seconds": round(gen_s, 3),
                          "mb_per_s": round(nbytes / MB / gen_s, 1), "rows": len(gen["rows"]),
                          "events": gen["totals"]["events"], "features": gen["features"]}
-    table.append(("generate corpus (not scored)", f"{gen_s:.2f} s", f"{nbytes / MB / gen_s:.0f}",
-                  f"{nbytes / MB:.1f} MB, {results['corpus']['files']} files, {gen['totals']['events']:,} calls"))
+    notes = f"{nbytes / MB:.1f} MB, {results['corpus']['files']} files, {gen['totals']['events']:,} calls"
+    table.append(("generate corpus (not scored)", f"{gen_s:.2f} s", f"{nbytes / MB / gen_s:.0f}", notes))
     scan_bytes = _corpus_bytes(home)
 
     floors = [bench.floor(home) for _ in range(REPEAT)]
@@ -208,8 +218,10 @@ def run(args: argparse.Namespace, work: Path, results: dict, table: list[tuple[s
         return
 
     cold = bench.cli(home, data, "scan")
-    results["cold_scan"] = {"seconds": round(cold.seconds, 3), "mb_per_s": round(scan_bytes / MB / cold.seconds, 1),
-                            "ratio_to_floor": round(cold.seconds / floor_s, 2), "peak_rss_mb": _r(cold.peak_rss_mb)}
+    results["cold_scan"] = {
+        "seconds": round(cold.seconds, 3), "mb_per_s": round(scan_bytes / MB / cold.seconds, 1),
+        "ratio_to_floor": round(cold.seconds / floor_s, 2), "peak_rss_mb": _r(cold.peak_rss_mb),
+    }
     table.append(("cold scan", f"{cold.seconds:.2f} s", f"{scan_bytes / MB / cold.seconds:.0f}",
                   f"{cold.seconds / floor_s:.1f}x floor, peak RSS {_mb(cold.peak_rss_mb)}"))
 
@@ -217,8 +229,8 @@ def run(args: argparse.Namespace, work: Path, results: dict, table: list[tuple[s
     report, by_model_s = bench.report(home, data)
     diffs = diff_reports(expected, report)
     results["report_check"] = {"pass": not diffs, "differences": diffs, "seconds": round(by_model_s, 3)}
-    table.append(("report --by-model vs expected", "PASS" if not diffs else "FAIL", "",
-                  f"{len(expected['rows'])} rows, {expected['totals']['events']:,} calls" if not diffs else diffs[0]))
+    notes = f"{len(expected['rows'])} rows, {expected['totals']['events']:,} calls" if not diffs else diffs[0]
+    table.append(("report --by-model vs expected", "PASS" if not diffs else "FAIL", "", notes))
 
     again = [bench.cli(home, data, "scan").seconds for _ in range(REPEAT)]
     same, _ = bench.report(home, data)
@@ -236,10 +248,14 @@ def run(args: argparse.Namespace, work: Path, results: dict, table: list[tuple[s
         after, _ = bench.report(home, data)
         append_diffs += [f"append {i + 1}: {d}" for d in diff_reports(add_reports(before, delta), after)]
         before = after
-    results["rescan_after_append"] = {"append_mb": args.append_mb, "seconds": round(statistics.median(append_runs), 3),
-                                      "runs": _rs(append_runs), "delta_pass": not append_diffs, "differences": append_diffs[:8]}
-    table.append((f"rescan after +{args.append_mb:g} MB Claude", f"{statistics.median(append_runs):.3f} s", "",
-                  f"median of {REPEAT}; exact delta: {'PASS' if not append_diffs else 'FAIL: ' + append_diffs[0]}"))
+    median = statistics.median(append_runs)
+    results["rescan_after_append"] = {
+        "append_mb": args.append_mb, "seconds": round(median, 3), "runs": _rs(append_runs),
+        "delta_pass": not append_diffs, "differences": append_diffs[:8],
+    }
+    verdict = "PASS" if not append_diffs else "FAIL: " + append_diffs[0]
+    table.append((f"rescan after +{args.append_mb:g} MB Claude", f"{median:.3f} s", "",
+                  f"median of {REPEAT}; exact delta: {verdict}"))
 
     delta = complete_partial_lines(home)
     partial_s = bench.cli(home, data, "scan").seconds
@@ -247,12 +263,13 @@ def run(args: argparse.Namespace, work: Path, results: dict, table: list[tuple[s
     pdiffs = diff_reports(add_reports(before, delta), after)
     results["partial_lines_completed"] = {"events": delta["totals"]["events"], "seconds": round(partial_s, 3),
                                           "delta_pass": not pdiffs, "differences": pdiffs}
+    verdict = "PASS" if not pdiffs else "FAIL: " + pdiffs[0]
     table.append(("rescan after partial lines finish", f"{partial_s:.3f} s", "",
-                  f"{delta['totals']['events']} call(s); exact delta: {'PASS' if not pdiffs else 'FAIL: ' + pdiffs[0]}"))
+                  f"{delta['totals']['events']} call(s); exact delta: {verdict}"))
 
     final = diff_reports(json.loads((home / EXPECTED).read_text()), after)
     results["final_check"] = {"pass": not final, "differences": final}
-    table.append(("final report vs expected", "PASS" if not final else "FAIL", "", "" if not final else final[0]))
+    table.append(("final report vs expected", "PASS" if not final else "FAIL", "", final[0] if final else ""))
 
     daily = [bench.report(home, data, by_model=False)[1] for _ in range(REPEAT)]
     by_model = [bench.report(home, data)[1] for _ in range(REPEAT)]
@@ -275,14 +292,17 @@ def small(bench: Bench, args: argparse.Namespace, work: Path, results: dict, tab
     again = [bench.cli(home, data, "scan").seconds for _ in range(REPEAT)]
     report, _ = bench.report(home, data)
     diffs = diff_reports(json.loads((home / EXPECTED).read_text()), report)
-    results["small_files"] = {"files": nfiles, "bytes": nbytes, "cold_seconds": round(cold.seconds, 3),
-                              "cold_mb_per_s": round(nbytes / MB / cold.seconds, 1), "cold_peak_rss_mb": _r(cold.peak_rss_mb),
-                              "rescan_seconds": round(statistics.median(again), 3), "rescan_runs": _rs(again),
-                              "report_pass": not diffs, "differences": diffs}
+    results["small_files"] = {
+        "files": nfiles, "bytes": nbytes, "cold_seconds": round(cold.seconds, 3),
+        "cold_mb_per_s": round(nbytes / MB / cold.seconds, 1), "cold_peak_rss_mb": _r(cold.peak_rss_mb),
+        "rescan_seconds": round(statistics.median(again), 3), "rescan_runs": _rs(again),
+        "report_pass": not diffs, "differences": diffs,
+    }
     label = f"{nfiles:,} files ({nbytes / MB:.0f} MB)"
     table.append((f"{label}: cold scan", f"{cold.seconds:.2f} s", f"{nbytes / MB / cold.seconds:.0f}",
                   f"peak RSS {_mb(cold.peak_rss_mb)}; report {'PASS' if not diffs else 'FAIL: ' + diffs[0]}"))
-    table.append((f"{label}: rescan, nothing new", f"{statistics.median(again):.3f} s", "", f"median of {REPEAT}"))
+    table.append((f"{label}: rescan, nothing new", f"{statistics.median(again):.3f} s", "",
+                  f"median of {REPEAT}"))
 
 
 def _r(x: float | None) -> float | None:
@@ -308,15 +328,19 @@ def print_table(title: str, table: list[tuple[str, str, str, str]]) -> None:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="bench/run.py", description=__doc__.split("\n\n")[0])
     ap.add_argument("--size-mb", type=float, default=1024, help="corpus size (default 1024)")
-    ap.add_argument("--tm", type=Path, default=REPO / ".venv" / "bin" / "tokenmirror", help="the tokenmirror CLI")
-    ap.add_argument("--python", type=Path, default=None, help="python with msgspec for the floor (default: next to --tm)")
+    ap.add_argument("--tm", type=Path, default=REPO / ".venv" / "bin" / "tokenmirror",
+                    help="the tokenmirror CLI (default .venv/bin/tokenmirror)")
+    ap.add_argument("--python", type=Path, default=None,
+                    help="python with msgspec for the floor (default: the one next to --tm)")
     ap.add_argument("--out", type=Path, default=REPO / "bench" / "results.json")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--append-mb", type=float, default=1.0, help="bytes appended before each timed rescan")
-    ap.add_argument("--small-files", type=int, default=10_000, help="file count of the small-files history (0: skip)")
+    ap.add_argument("--small-files", type=int, default=10_000,
+                    help="file count of the small-files history (0: skip it)")
     ap.add_argument("--small-mb", type=float, default=30.0,
-                    help="its size; ~3 KB a file is the floor of a realistic session file (default 30)")
-    ap.add_argument("--workdir", type=Path, default=None, help="where the corpora and archives go (default: a temp dir)")
+                    help="its size (default 30; ~2.8 KB a file is the floor of a realistic session file)")
+    ap.add_argument("--workdir", type=Path, default=None,
+                    help="where the corpora and archives go (default: a temp dir)")
     ap.add_argument("--keep", action="store_true", help="keep the work dir")
     ap.add_argument("--timeout", type=float, default=3600, help="seconds allowed to each child process")
     ap.add_argument("--corpus-only", action="store_true", help="generate and measure the floor, skip the app")
@@ -341,22 +365,23 @@ def main(argv: list[str] | None = None) -> int:
     need = int(args.size_mb * MB * 2.2 + args.small_mb * MB * 3 * bool(args.small_files))
     free = shutil.disk_usage(work).free
     if free < need:
-        print(f"error: {work} has {free / MB:.0f} MB free, the run needs about {need / MB:.0f} MB", file=sys.stderr)
+        print(f"error: {work} has {free / MB:.0f} MB free, the run needs about {need / MB:.0f} MB",
+              file=sys.stderr)
         return 2
     results: dict = {
-        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "size_mb": args.size_mb, "seed": args.seed, "tm": str(args.tm),
-        "python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(), "workdir": str(work),
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "size_mb": args.size_mb, "seed": args.seed,
+        "tm": str(args.tm), "python": platform.python_version(), "platform": platform.platform(),
+        "cpus": os.cpu_count(), "workdir": str(work),
     }
     table: list[tuple[str, str, str, str]] = []
     rc = 0
     try:
         run(args, work, results, table)
-        checks = [results.get(k, {}).get(f) for k, f in (("report_check", "pass"), ("rescan_nothing_new", "unchanged"),
-                  ("rescan_after_append", "delta_pass"), ("partial_lines_completed", "delta_pass"),
-                  ("final_check", "pass"), ("small_files", "report_pass"))]
+        checks = [results.get(step, {}).get(flag) for step, flag in CHECKS]
         rc = 1 if any(c is False for c in checks) else 0
     except StepFailed as exc:
         results["error"] = str(exc)
+        table.append(("stopped", "ERROR", "", str(exc)))
         rc = 1
     except KeyboardInterrupt:
         results["error"] = "interrupted"
@@ -365,7 +390,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
     print_table(f"Tokenmirror benchmark: {args.size_mb:g} MB corpus, seed {args.seed}", table)
-    for key in ("report_check", "rescan_nothing_new", "rescan_after_append", "partial_lines_completed", "final_check", "small_files"):
+    for key, _ in CHECKS:
         for d in results.get(key, {}).get("differences", [])[:8]:
             print(f"  {key}: {d}")
     if "error" in results:

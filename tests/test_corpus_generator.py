@@ -68,7 +68,9 @@ def _claude_calls(root: Path) -> list[tuple]:
 
 def _codex_calls(root: Path) -> list[tuple]:
     seen: dict[tuple, tuple] = {}
-    files = sorted((root / ".codex" / "sessions").rglob("*.jsonl")) + sorted((root / ".codex" / "archived_sessions").glob("*.jsonl"))
+    codex = root / ".codex"
+    files = sorted((codex / "sessions").rglob("*.jsonl"))
+    files += sorted((codex / "archived_sessions").glob("*.jsonl"))
     fields = ("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_output_tokens")
     for path in files:
         thread, model, prev = None, None, {}
@@ -77,7 +79,8 @@ def _codex_calls(root: Path) -> list[tuple]:
             if kind == "session_meta" and thread is None:
                 src = p.get("source")
                 spawn = src.get("subagent", {}).get("thread_spawn", {}) if isinstance(src, dict) else {}
-                thread = p.get("forked_from_id") or (spawn.get("parent_thread_id") if isinstance(spawn, dict) else None) or p["id"]
+                parent = spawn.get("parent_thread_id") if isinstance(spawn, dict) else None
+                thread = p.get("forked_from_id") or parent or p["id"]
             elif kind == "turn_context":
                 model = p.get("model") or model
             elif kind == "event_msg" and p.get("type") == "token_count" and p.get("info"):
@@ -108,9 +111,10 @@ def reference_report(root: Path) -> dict:
             c[i] += v
     rows = []
     for (day, source, model), c in sorted(cells.items()):
-        rows.append({"date": day, "source": source, "model": model, "input_tokens": c[0], "output_tokens": c[1],
-                     "cache_creation_tokens": c[2], "cache_read_tokens": c[3], "reasoning_tokens": c[4],
-                     "total_tokens": c[0] + c[1] + c[2] + c[3], "events": c[5], "is_estimate": False})
+        rows.append({"date": day, "source": source, "model": model, "input_tokens": c[0],
+                     "output_tokens": c[1], "cache_creation_tokens": c[2], "cache_read_tokens": c[3],
+                     "reasoning_tokens": c[4], "total_tokens": c[0] + c[1] + c[2] + c[3], "events": c[5],
+                     "is_estimate": False})
     totals = {k: sum(r[k] for r in rows) for k in TOKEN_KEYS}
     return {"rows": rows, "totals": totals}
 
@@ -170,7 +174,7 @@ def test_files_are_where_the_assistants_put_them(corpus):
     metas = list(projects.glob("*/*/subagents/agent-*.meta.json"))
     assert metas and all("agentType" in json.loads(m.read_text()) for m in metas)
     assert list(projects.glob("*/*/subagents/workflows/wf1/journal.jsonl"))
-    rollouts = list((root / ".codex" / "sessions").glob("[0-9][0-9][0-9][0-9]/[0-9][0-9]/[0-9][0-9]/rollout-*.jsonl"))
+    rollouts = list((root / ".codex" / "sessions").glob("[0-9]*/[0-9][0-9]/[0-9][0-9]/rollout-*.jsonl"))
     assert rollouts
     for p in rollouts:
         y, m, d = p.parts[-4:-1]
@@ -190,11 +194,13 @@ def test_rows_have_the_report_shape_and_totals_are_their_sum(corpus):
     _, out = corpus
     rows = out["rows"]
     assert rows
-    assert [(r["date"], r["source"], r["model"]) for r in rows] == sorted({(r["date"], r["source"], r["model"]) for r in rows})
+    keys = [(r["date"], r["source"], r["model"]) for r in rows]
+    assert keys == sorted(set(keys))
     for r in rows:
         assert list(r) == ROW_KEYS
         assert r["is_estimate"] is False and r["events"] > 0
-        assert r["total_tokens"] == r["input_tokens"] + r["cache_creation_tokens"] + r["cache_read_tokens"] + r["output_tokens"]
+        parts = ("input_tokens", "cache_creation_tokens", "cache_read_tokens", "output_tokens")
+        assert r["total_tokens"] == sum(r[k] for k in parts)
         assert r["model"] in (CLAUDE_MODELS if r["source"] == "claude" else CODEX_MODELS)
         if r["source"] == "claude":
             assert r["reasoning_tokens"] == 0
@@ -299,7 +305,8 @@ def test_claude_subagents_synthetic_costs_nulls(corpus):
             seen["cost_null"] += 1
         if "gitBranch" in obj and obj["gitBranch"] is None:
             seen["null_branch"] += 1
-        if obj.get("toolUseResult") is not None and isinstance(msg, dict) and isinstance(msg.get("content"), list):
+        content = msg.get("content") if isinstance(msg, dict) else None
+        if obj.get("toolUseResult") is not None and isinstance(content, list):
             block = msg["content"][0]
             if block.get("type") == "tool_result":
                 seen["tool_result"] += 1
@@ -311,8 +318,8 @@ def test_claude_subagents_synthetic_costs_nulls(corpus):
                 if block.get("type") == "tool_use":
                     seen["tool_" + block["name"]] += 1
                     assert isinstance(block["input"], dict)
-    for name in ("subagent", "compact", "synthetic", "cost", "cost_null", "null_branch", "tool_result", "tool_error",
-                 "prompt", "tool_Read", "tool_Edit", "tool_Bash"):
+    for name in ("subagent", "compact", "synthetic", "cost", "cost_null", "null_branch", "tool_result",
+                 "tool_error", "prompt", "tool_Read", "tool_Edit", "tool_Bash"):
         assert seen[name] > 0, name
 
 
@@ -366,11 +373,10 @@ def test_codex_rollout_structure(corpus):
                     seen["info_null"] += 1
                 elif "limit_id" in (p["rate_limits"] or {}):
                     seen["limit_id"] += 1
-            elif o["type"] == "event_msg":
+            elif o["type"] in ("event_msg", "response_item"):
                 seen[p["type"]] += 1
-            elif o["type"] == "response_item":
-                seen[p["type"]] += 1
-    for name in ("turn_context", "info_null", "limit_id", "user_message", "function_call", "function_call_output", "reasoning"):
+    for name in ("turn_context", "info_null", "limit_id", "user_message", "function_call",
+                 "function_call_output", "reasoning"):
         assert seen[name] > 0, name
 
 
@@ -406,7 +412,7 @@ def test_codex_forks_subagents_and_archived_copies(corpus):
         objs = _codex_objects(path)
         metas[objs[0]["payload"]["id"]] = (path, objs)
     forks = subagents = 0
-    for tid, (path, objs) in metas.items():
+    for path, objs in metas.values():
         meta = objs[0]["payload"]
         parent = meta.get("forked_from_id")
         src = meta["source"]
@@ -416,7 +422,8 @@ def test_codex_forks_subagents_and_archived_copies(corpus):
             subagents += 1
         elif parent:
             forks += 1
-            assert objs[1]["type"] == "session_meta" and objs[1]["payload"]["id"] == parent  # embedded parent meta
+            # the parent's meta is embedded after the fork's own
+            assert objs[1]["type"] == "session_meta" and objs[1]["payload"]["id"] == parent
         if not parent:
             continue
         parent_totals = [json.dumps(t) for _, t, _ in _lane_events(metas[parent][1])]
