@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -189,3 +190,30 @@ def test_codex_home_comma_list_and_prompts(store: Store, isolated_home: Path) ->
     assert totals(store, "codex") == (100, 0, 0, 10, 0, 1)
     assert store.conn.execute("SELECT excerpt, length FROM prompt").fetchone() == ("add a health endpoint", 21)
     assert store.conn.execute("SELECT project_path, git_branch, entrypoint FROM session").fetchone() == ("/home/dev/api", "main", "cli")
+
+
+def test_tool_calls_and_failed_outputs(store: Store, isolated_home: Path) -> None:
+    def call(ts: str, call_id: str, name: str, args: str) -> dict:
+        return {"timestamp": ts, "type": "response_item",
+                "payload": {"type": "function_call", "name": name, "arguments": args, "call_id": call_id}}  # fmt: skip
+
+    def output(ts: str, call_id: str, code: int) -> dict:
+        inner = json.dumps({"output": "x" * 40, "metadata": {"exit_code": code, "duration_seconds": 0.2}})
+        return {"timestamp": ts, "type": "response_item",
+                "payload": {"type": "function_call_output", "call_id": call_id, "output": inner}}  # fmt: skip
+
+    patch = "*** Begin Patch\n*** Update File: src/app.py\n@@\n-a\n+b\n*** End Patch"
+    lines = session() + [
+        call(at(DAY, 2), "c1", "shell", json.dumps({"command": ["pytest"]})),
+        output(at(DAY, 3), "c1", 1),
+        call(at(DAY, 4), "c2", "shell", json.dumps({"command": ["ls"]})),
+        output(at(DAY, 5), "c2", 0),
+        {"timestamp": at(DAY, 6), "type": "response_item",
+         "payload": {"type": "custom_tool_call", "name": "apply_patch", "input": patch, "call_id": "c3"}},  # fmt: skip
+        call(at(DAY, 7), "c4", "apply_patch", json.dumps({"input": patch.replace("src/app.py", "README.md")})),
+    ]
+    write_lines(codex_file(isolated_home, PARENT), lines)
+    scan(store, isolated_home)
+    rows = store.conn.execute("SELECT call_key, name, is_error, file_path FROM tool_call ORDER BY call_key").fetchall()
+    assert rows == [("c1", "shell", 1, None), ("c2", "shell", 0, None), ("c3", "apply_patch", 0, "src/app.py"),
+                    ("c4", "apply_patch", 0, "README.md")]

@@ -201,6 +201,8 @@ class CodexParser:
         first_ts: int | None = None
         last_ts: int | None = None
         for offset, number, raw in split_lines(chunk):
+            if not _worth_decoding(raw):
+                continue
             try:
                 line = _decode_line(raw)
                 payload = line.payload
@@ -342,9 +344,7 @@ class CodexParser:
             raw_args = bytes(payload.arguments) or bytes(payload.input)
             file_path = None
             if payload.name == "apply_patch" and raw_args:
-                arg = msgspec.json.decode(raw_args)
-                match = _PATCH_FILE.search(arg if isinstance(arg, str) else str(arg))
-                file_path = match.group(1).strip() if match else None
+                file_path = _patched_file(msgspec.json.decode(raw_args))
             batch.tool_calls.append(
                 ToolCall(
                     source="codex",
@@ -359,6 +359,42 @@ class CodexParser:
         elif kind in ("function_call_output", "custom_tool_call_output") and payload.call_id and payload.output:
             if _output_failed(bytes(payload.output)):
                 batch.tool_errors.append(ToolError("codex", payload.call_id))
+
+
+# Payload types this reader uses; transcript items (messages, reasoning, outputs) are most of the bytes
+_WANTED = (b'"token_count"', b'"session_meta"', b'"turn_context"', b'"user_message"', b'"function_call"',
+           b'"custom_tool_call"')  # fmt: skip
+_OUTPUTS = (b'"function_call_output"', b'"custom_tool_call_output"')
+HEAD = 320
+
+
+def _worth_decoding(raw: bytes) -> bool:
+    """Serde writes `timestamp`, the item `type` and then the payload's own `type` first, so the
+    head of a line says what it is; only tool outputs that report an exit code are read further."""
+    head = raw[:HEAD]
+    if b'"payload"' not in head:
+        return True  # an unexpected layout: decode it rather than guess
+    if any(token in head for token in _WANTED):
+        return True
+    if any(token in head for token in _OUTPUTS):
+        return b'exit_code\\":' in raw and b'exit_code\\":0' not in raw
+    return False
+
+
+def _patched_file(arg: object) -> str | None:
+    """The first file an apply_patch call touches: custom tool input is the patch itself; the
+    older function call wraps it as JSON arguments `{"input": patch}`."""
+    if isinstance(arg, str) and arg.lstrip().startswith("{"):
+        try:
+            arg = msgspec.json.decode(arg)
+        except msgspec.DecodeError:
+            pass
+    if isinstance(arg, dict):
+        arg = arg.get("input") or arg.get("patch")
+    if not isinstance(arg, str):
+        return None
+    match = _PATCH_FILE.search(arg)
+    return match.group(1).strip() if match else None
 
 
 def _output_failed(raw: bytes) -> bool:
