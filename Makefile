@@ -21,6 +21,10 @@ test: $(STAMP)
 	@sh packaging/system-deps.sh offscreen
 	$(BIN)/python -m pytest -q
 
+screenshots: $(STAMP)
+	@sh packaging/system-deps.sh tray
+	$(BIN)/python packaging/screenshots.py docs/screenshots
+
 contract: $(STAMP)
 	../shared/tools/check-contract
 

@@ -165,17 +165,22 @@ class UsageChart(QWidget):
         self.plot.vb.setMouseEnabled(False, False)
         self.plot.vb.setDefaultPadding(0)
         self.plot.showAxis("right")
-        self.plot.showGrid(x=False, y=True, alpha=0.18)
+        self.plot.showGrid(x=False, y=True, alpha=0.22)
+        for name in ("left", "right"):
+            self.plot.getAxis(name).setStyle(maxTickLevel=0)  # major ticks only: a calm grid
         self.plot.setLabel("left", "tokens per day")
         self.plot.setLabel("right", "commits per day")
         self.commit_vb = pg.ViewBox(enableMenu=False)
         self.commit_vb.setMouseEnabled(False, False)
+        self.commit_vb.setZValue(10)  # the commit line reads over the bars, never behind them
         self.plot.scene().addItem(self.commit_vb)
         self.plot.getAxis("right").linkToView(self.commit_vb)
         self.commit_vb.setXLink(self.plot)
         self.cost_axis = _MoneyAxis("right")
+        self.cost_axis.setStyle(maxTickLevel=0)
         self.cost_vb = pg.ViewBox(enableMenu=False)
         self.cost_vb.setMouseEnabled(False, False)
+        self.cost_vb.setZValue(11)
         self.plot.layout.addItem(self.cost_axis, 2, 3)
         self.plot.scene().addItem(self.cost_vb)
         self.cost_axis.linkToView(self.cost_vb)
@@ -312,8 +317,9 @@ class UsageChart(QWidget):
         accent = pal.commit_colour()
         if data.commits_known and "__commits__" not in self.hidden:
             commits = data.commits.astype(float)
+            commits[data.future] = np.nan  # no line into days that have not happened
             size = 9 if n <= 45 else 6 if n <= 120 else 0
-            line = pg.PlotDataItem(xs, commits, pen=pg.mkPen(accent, width=2 if n > 45 else 1.5),
+            line = pg.PlotDataItem(xs, commits, connect="finite", pen=pg.mkPen(accent, width=2 if n > 45 else 1.5),
                                    symbol="d" if size else None, symbolSize=size, symbolBrush=accent,
                                    symbolPen=pg.mkPen(self.palette().color(QPalette.ColorRole.Base), width=1))  # fmt: skip
             self.commit_vb.addItem(line)
@@ -325,7 +331,9 @@ class UsageChart(QWidget):
         self.cost_axis.setVisible(self.show_cost)
         if self.show_cost:
             ink = pal.muted_text(self.palette())
-            self.cost_vb.addItem(pg.PlotDataItem(xs, data.cost, pen=pg.mkPen(ink, width=2, style=Qt.PenStyle.DashLine)))
+            cost = data.cost.astype(float)
+            cost[data.future] = np.nan
+            self.cost_vb.addItem(pg.PlotDataItem(xs, cost, connect="finite", pen=pg.mkPen(ink, width=2, style=Qt.PenStyle.DashLine)))
             self.cost_vb.setRange(xRange=(-0.6, n - 0.4), yRange=(0, nice_top(float(data.cost.max()) if n else 0)),
                                   padding=0)  # fmt: skip
             legend.append(("__cost__", "Cost", ink, "line"))

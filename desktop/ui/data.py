@@ -105,7 +105,8 @@ class UsageCube:
         order = [int(i) for i in np.argsort(-tokens, kind="stable") if tokens[i] > 0 and self.project_names[i]]
         return [(self.project_names[i], int(tokens[i]), float(cost[i])) for i in order[:limit]]
 
-    def chart(self, first: date, last: date, by: str = "source", project: str | None = None) -> ChartData:
+    def chart(self, first: date, last: date, by: str = "source", project: str | None = None,
+              today: date | None = None) -> ChartData:  # fmt: skip
         """Per-day stacks for [first, last]: measured and estimated tokens per series, cost, commits."""
         n = (last - first).days + 1
         days = [first + timedelta(days=i) for i in range(n)]
@@ -153,6 +154,7 @@ class UsageCube:
             ai_commits=ai_commits.astype(np.int64),
             lines=lines.astype(np.int64),
             commits_known=project is None and bool(self.commits),
+            future=np.array([today is not None and d > today for d in days], bool),
         )
 
 
@@ -189,6 +191,7 @@ class ChartData:
     ai_commits: np.ndarray
     lines: np.ndarray
     commits_known: bool
+    future: np.ndarray  # days after today: nothing drawn there
 
     @property
     def totals_per_day(self) -> np.ndarray:

@@ -43,28 +43,22 @@ def scan_job(db_path: Path, sources: Sequence[Source], env: Environment) -> Gene
     store = Store.open(db_path, migrate=False)
     try:
         prices = base_prices().with_overrides(store.settings.get("price_overrides") or {})
-        summary = yield from scan(store, sources, env, prices)
+        summary = yield from scan(store, sources, env, prices)  # takes the archive's scan lock itself
         return ScanResult(summary, _refresh_commits(store))
     finally:
         store.close()
 
 
 def _refresh_commits(store: Store) -> int:
-    """Read new commits of the repositories the events name, when the commits module is installed."""
+    """Read new commits of the repositories the events name; relink sessions. New commits counted."""
     try:
-        from desktop import commits
+        from desktop.commits.refresh import refresh_commits
     except ImportError:
         return 0
-    refresh = getattr(commits, "refresh", None) or getattr(commits, "scan_commits", None)
-    if refresh is None:
-        return 0
-    try:
-        result = refresh(store)
-    except KnownError as exc:
-        log.warning("commits: %s", exc)
-        return 0
-    added = getattr(result, "commits_added", result)
-    return added if isinstance(added, int) else 1
+    summary = refresh_commits(store)
+    for problem in summary.problems + summary.missing:
+        log.info("commits: %s", problem)
+    return summary.new_commits
 
 
 class Scanner(QObject):

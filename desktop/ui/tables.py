@@ -26,7 +26,8 @@ class Column:
     title: str
     kind: str = "text"  # text | tokens | money | int | percent | time
     tooltip: str = ""
-    width: int = 0  # default width in pixels; 0 = fit the contents
+    width: int = 0  # default width in pixels; 0 = fit the title
+    sort_key: str = ""  # the raw value to sort by when the text is not sortable (dates shown as words)
 
 
 def tabular_font(base: QFont | None = None) -> QFont:
@@ -97,6 +98,8 @@ class RowModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return format_cell(column.kind, value, row)
         if role == SORT_ROLE:
+            if column.sort_key:
+                return row.get(column.sort_key)
             if column.kind in NUMERIC:
                 return float("-inf") if value is None else float(value)
             return str(value or "").lower()

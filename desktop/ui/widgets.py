@@ -42,15 +42,15 @@ class StatCard(QFrame):
     def _restyle(self) -> None:
         p = self.palette()
         border = pal.grid_colour(p).name(QColor.NameFormat.HexArgb)
-        self.setStyleSheet(
-            f"QFrame#statCard {{ background: {p.color(QPalette.ColorRole.Base).name()}; "
-            f"border: 1px solid {border}; border-radius: 8px; }}"
-        )
+        sheet = (f"QFrame#statCard {{ background: {p.color(QPalette.ColorRole.Base).name()}; "
+                 f"border: 1px solid {border}; border-radius: 8px; }}")
+        if sheet != self.styleSheet():  # setting a style sheet changes the palette: only when it differs
+            self.setStyleSheet(sheet)
         self.title.setStyleSheet(f"color: {pal.muted_text(p).name()};")
         self.detail.setStyleSheet(f"color: {pal.muted_text(p).name()};")
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802
-        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+        if event.type() == QEvent.Type.ApplicationPaletteChange:
             self._restyle()
         super().changeEvent(event)
 
@@ -76,6 +76,26 @@ class Segmented(QWidget):
             self.group.addButton(button)
             layout.addWidget(button)
             self.buttons[key] = button
+        self._restyle()
+
+    def _restyle(self) -> None:
+        """The chosen segment in the highlight colour, so it reads as chosen in light and dark alike."""
+        p = self.palette()
+        border = pal.grid_colour(p).name(QColor.NameFormat.HexArgb)
+        sheet = (
+            f"QPushButton {{ padding: 4px 14px; border: 1px solid {border}; background: {p.color(QPalette.ColorRole.Button).name()};"
+            f" color: {p.color(QPalette.ColorRole.ButtonText).name()}; }}"
+            f"QPushButton:checked {{ background: {p.color(QPalette.ColorRole.Highlight).name()};"
+            f" color: {p.color(QPalette.ColorRole.HighlightedText).name()}; border-color: {p.color(QPalette.ColorRole.Highlight).name()}; }}"
+            "QPushButton:disabled { color: gray; }"
+        )  # fmt: skip
+        if sheet != self.styleSheet():
+            self.setStyleSheet(sheet)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+        if event.type() == QEvent.Type.ApplicationPaletteChange:
+            self._restyle()
+        super().changeEvent(event)
 
     def set_current(self, key: str) -> None:
         button = self.buttons.get(key)

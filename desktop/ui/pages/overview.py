@@ -103,7 +103,7 @@ class OverviewPage(QWidget):
         self.next_button.setToolTip("Next period")
         self.next_button.clicked.connect(lambda: self.step(-1))
         self.period_label = QLabel("", self)
-        self.period_label.setMinimumWidth(self.fontMetrics().horizontalAdvance("28 Sep 2026 – 31 Dec 2026") + 8)
+        self.period_label.setMinimumWidth(self.fontMetrics().horizontalAdvance("28 Sep – 31 Dec 2026") + 8)
         self.since_edit = QDateEdit(self)
         self.until_edit = QDateEdit(self)
         for edit in (self.since_edit, self.until_edit):
@@ -177,7 +177,7 @@ class OverviewPage(QWidget):
     def refresh(self) -> None:
         """Re-slice the loaded data for the current choices; no disk access."""
         first, last = self.current_range()
-        self.chart_data = self.cube.chart(first, last, self.by, self.project)
+        self.chart_data = self.cube.chart(first, last, self.by, self.project, self.today())
         self.chart.set_data(self.chart_data)
         self._update_cards()
         self._update_range_summary(first, last)
