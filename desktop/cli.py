@@ -41,9 +41,9 @@ def _zone(text: str) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from desktop.sources import SOURCES
+    from desktop.sources import assistant_ids
 
-    source_ids = [s.id for s in SOURCES]
+    source_ids = assistant_ids()
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS, help="archive folder (default: per-user data dir)")
     parser = _Parser(prog="tokenmirror", description="Your AI-assistant usage, counted honestly, on your own machine.", parents=[common])
@@ -68,6 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
     commits.add_argument("--tz", type=_zone, metavar="ZONE", help="IANA time zone for days (default: system)")
     commits.add_argument("--project", metavar="PATH|NAME", help="only this repository (root path or folder name)")
     commits.add_argument("--json", action="store_true")
+
+    insights = commands.add_parser("insights", parents=[common], help="findings about low-value usage, with evidence")
+    insights.add_argument("--since", type=_date, metavar="YYYY-MM-DD")
+    insights.add_argument("--until", type=_date, metavar="YYYY-MM-DD")
+    insights.add_argument("--tz", type=_zone, metavar="ZONE", help="IANA time zone for days (default: system)")
+    insights.add_argument("--json", action="store_true")
 
     identity = commands.add_parser("identity", parents=[common], help='which commit authors are "me"')
     identity.add_argument("action", choices=("add", "remove", "list"))
@@ -158,6 +164,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _report(args)
     if command == "commits":
         return _commits(args)
+    if command == "insights":
+        return _insights(args)
     if command == "identity":
         return _identity(args)
     if command == "sources":
@@ -270,6 +278,30 @@ def _commits(args: argparse.Namespace) -> int:
         _print_json(data)
     else:
         print(commits_table(data))
+    return 0
+
+
+def _insights(args: argparse.Namespace) -> int:
+    from desktop.insights.render import findings_text
+    from desktop.insights.run import run_insights
+    from desktop.periods import zone
+    from desktop.reports.usage import Window
+    from desktop.store import Store
+
+    if args.since and args.until and args.since > args.until:
+        print("tokenmirror: error: --since is after --until", file=sys.stderr)
+        return 2
+    _, store = _open_store(args, create=False)
+    store = store or Store.memory()  # no archive yet: the same empty shape
+    try:
+        tz = zone(args.tz or store.settings.get("timezone"))
+        found = run_insights(store, Window(tz=tz, since=args.since, until=args.until))
+    finally:
+        store.close()
+    if args.json:
+        _print_json({"findings": [f.to_dict() for f in found]})
+    else:
+        print(findings_text(found))
     return 0
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from desktop.parsing import PARALLEL_MIN_BYTES, FileTask, ParsedChunk, ParsePool, parse_file
 from desktop.pricing import PriceTable
 from desktop.scan_lock import scan_lock
+from desktop.sources import tool_of
 from desktop.sources.base import Environment, ParseContext, Signature, Source, head_hash, signature
 from desktop.store import Store
 from desktop.store.files import FileRecord, load_files, mark_missing, save_file
@@ -93,7 +94,7 @@ def _scan(store: Store, sources: Iterable[Source], env: Environment, prices: Pri
     settings = store.settings.all()
     context = ParseContext(excerpt_chars=settings["prompt_excerpt_chars"] if settings["store_prompt_excerpts"] else 0)
     events_before = _event_count(store)
-    chosen = [s for s in sources if (only is None or s.id in only) and s.id not in settings["disabled_sources"]]
+    chosen = [s for s in sources if (only is None or tool_of(s) in only) and tool_of(s) not in settings["disabled_sources"]]
     results: list[SourceScan] = []
     plans: list[_Planned] = []
     for source in chosen:

@@ -129,7 +129,9 @@ def test_sources_and_doctor(capsys: pytest.CaptureFixture, tmp_path: Path, histo
     run(capsys, "--data-dir", str(tmp_path), "scan")
     code, out, _ = run(capsys, "--data-dir", str(tmp_path), "sources", "--json")
     found = {s["id"]: (s["found"], s["files"], s["events"], s["skipped_lines"], s["measured"]) for s in json.loads(out)["sources"]}
-    assert found == {"claude": (True, 1, 2, 1, True), "codex": (True, 1, 1, 0, True)}
+    assert found["claude"] == (True, 1, 2, 1, True) and found["codex"] == (True, 1, 1, 0, True)
+    assert found["gemini"] == (False, 0, 0, 0, True)  # every known assistant is listed, found or not
+    assert "gemini-legacy" not in found  # a second reader of one assistant is not a second assistant
     code, out, _ = run(capsys, "--data-dir", str(tmp_path), "doctor", "--json")
     report = json.loads(out)
     assert report["integrity"] == "ok" and report["skipped_lines"][0]["line_numbers"] == [3]

@@ -19,29 +19,34 @@ def _iso(ts_ms: int | None) -> str | None:
 
 
 def sources_report(sources: list[Source], env: Environment, store: Store | None) -> dict[str, Any]:
+    """One entry per assistant; a second reader of the same tool (Gemini's legacy .json) folds in."""
+    from desktop.sources import tool_of
+
     stats = queries.source_stats(store.conn) if store else {}
-    out = []
+    entries: dict[str, dict[str, Any]] = {}
     for source in sources:
+        tool = tool_of(source)
         roots = source.roots(env)
-        existing = [str(r) for r in roots if r.is_dir()]
         stat = stats.get(source.id, {})
-        out.append(
-            {
-                "id": source.id,
-                "name": source.name,
-                "found": bool(existing) or stat.get("files", 0) > 0,
-                "paths": existing,
-                "looked_in": [str(r) for r in roots],
-                "files": stat.get("files", 0),
-                "missing_files": stat.get("missing_files", 0),
-                "events": stat.get("events", 0),
-                "first_event": _iso(stat.get("first_ms")),
-                "last_event": _iso(stat.get("last_ms")),
-                "skipped_lines": stat.get("skipped_lines", 0),
-                "measured": source.measured,
-            }
-        )
-    return {"sources": out}
+        entry = entries.get(tool)
+        if entry is None:
+            entry = entries[tool] = {
+                "id": tool, "name": source.name, "found": False, "paths": [], "looked_in": [], "files": 0,
+                "missing_files": 0, "events": 0, "first_event": None, "last_event": None, "skipped_lines": 0,
+                "measured": source.measured, "project_recorded": getattr(source, "records_project", True),
+            }  # fmt: skip
+        existing = [str(r) for r in roots if r.is_dir()]
+        entry["paths"] += [p for p in existing if p not in entry["paths"]]
+        entry["looked_in"] += [str(r) for r in roots if str(r) not in entry["looked_in"]]
+        for key in ("files", "missing_files", "skipped_lines"):
+            entry[key] += stat.get(key, 0)
+        entry["found"] = bool(entry["paths"]) or entry["files"] > 0
+    for tool, entry in entries.items():
+        stat = stats.get(tool, {})  # rows are stored under the assistant's id, whichever reader wrote them
+        entry["events"] = stat.get("events", 0)
+        entry["first_event"] = _iso(stat.get("first_ms"))
+        entry["last_event"] = _iso(stat.get("last_ms"))
+    return {"sources": list(entries.values())}
 
 
 def doctor_report(store: Store | None, db_path: str, sources: list[Source], env: Environment) -> dict[str, Any]:

@@ -5,8 +5,12 @@ from __future__ import annotations
 from desktop.sources.base import Environment, Source
 from desktop.sources.claude_code import ClaudeCode
 from desktop.sources.codex import Codex
+from desktop.sources.copilot_cli import CopilotCli
+from desktop.sources.gemini_cli import GeminiCli, GeminiCliLegacy
+from desktop.sources.pi_agent import PiAgent
+from desktop.sources.qwen_code import QwenCode
 
-SOURCES: list[Source] = [ClaudeCode(), Codex()]
+SOURCES: list[Source] = [ClaudeCode(), Codex(), GeminiCli(), GeminiCliLegacy(), CopilotCli(), QwenCode(), PiAgent()]
 
 
 def by_id(source_id: str) -> Source:
@@ -16,4 +20,14 @@ def by_id(source_id: str) -> Source:
     raise KeyError(source_id)
 
 
-__all__ = ["SOURCES", "Environment", "Source", "by_id"]
+def tool_of(source: Source) -> str:
+    """The assistant a reader belongs to: Gemini's legacy .json reader is part of `gemini`."""
+    return getattr(source, "part_of", None) or source.id
+
+
+def assistant_ids() -> list[str]:
+    """The ids users name (`--source`, settings): one per assistant."""
+    return [s.id for s in SOURCES if tool_of(s) == s.id]
+
+
+__all__ = ["SOURCES", "Environment", "Source", "assistant_ids", "by_id", "tool_of"]

@@ -79,6 +79,7 @@ class Line(msgspec.Struct):
 
 _decode = msgspec.json.Decoder(Line).decode
 _AGENT_FILE = re.compile(r"^agent-(.+)\.jsonl$")
+USER_HEAD = 600  # bytes: the keys before `message` (ids, cwd, branch, version, type)
 
 
 class ClaudeCode:
@@ -294,11 +295,14 @@ class ClaudeParser:
 def _worth_decoding(raw: bytes) -> bool:
     """Byte tests that let most of a transcript go unparsed: only usage lines and the user's own
     lines matter; a tool result matters only when it failed. (Inside JSON strings quotes are
-    escaped, so a quoted token found here is structure, not content.)"""
-    if b'"usage"' in raw:
-        return True
-    if b'"user"' not in raw:
-        return False
+    escaped, so a quoted token found here is structure, not content.) Claude Code writes a user
+    line's `type` before its message, so the head names it without a scan of the whole line."""
+    head = raw[:USER_HEAD]
+    if b'"type":"user"' not in head:
+        if b'"usage"' in raw:
+            return True
+        if b'"user"' not in raw:
+            return False
     if b'"tool_result"' not in raw:
         return True
     # Claude Code writes compact JSON; look for the spaced form only in lines written that way

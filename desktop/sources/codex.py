@@ -362,9 +362,8 @@ class CodexParser:
 
 
 # Payload types this reader uses; transcript items (messages, reasoning, outputs) are most of the bytes
-_WANTED = (b'"token_count"', b'"session_meta"', b'"turn_context"', b'"user_message"', b'"function_call"',
-           b'"custom_tool_call"')  # fmt: skip
-_OUTPUTS = (b'"function_call_output"', b'"custom_tool_call_output"')
+_WANTED = re.compile(rb'"(?:token_count|session_meta|turn_context|user_message|function_call|custom_tool_call)"')
+_OUTPUT = re.compile(rb'"(?:function_call_output|custom_tool_call_output)"')
 HEAD = 320
 
 
@@ -372,11 +371,9 @@ def _worth_decoding(raw: bytes) -> bool:
     """Serde writes `timestamp`, the item `type` and then the payload's own `type` first, so the
     head of a line says what it is; only tool outputs that report an exit code are read further."""
     head = raw[:HEAD]
-    if b'"payload"' not in head:
-        return True  # an unexpected layout: decode it rather than guess
-    if any(token in head for token in _WANTED):
-        return True
-    if any(token in head for token in _OUTPUTS):
+    if b'"payload"' not in head or _WANTED.search(head):
+        return True  # a line we use, or an unexpected layout: decode rather than guess
+    if _OUTPUT.search(head):
         return b'exit_code\\":' in raw and b'exit_code\\":0' not in raw
     return False
 
