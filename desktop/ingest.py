@@ -198,11 +198,11 @@ def _plan(store: Store, source: Source, env: Environment, extra: list[Path], res
 def _replaced(record: FileRecord, path: str, st: Signature) -> bool:
     if record.inode is not None and (st.st_ino, st.st_dev) != (record.inode, record.dev):
         return True
+    if st.mode != "append":
+        return False  # whole-file readers: a SQLite file shrinks when its WAL is checkpointed; state stays
     if st.st_size < record.cursor:
         return True
-    if record.head_len and getattr(st, "mode", "append") == "append" and (
-        st.st_size != record.size or st.st_mtime_ns != record.mtime_ns
-    ):
+    if record.head_len and (st.st_size != record.size or st.st_mtime_ns != record.mtime_ns):
         try:
             return head_hash(path, record.head_len) != record.head_hash
         except OSError:

@@ -81,6 +81,9 @@ def print_sources(data: dict[str, Any]) -> None:
                      last, str(s["skipped_lines"]), "measured" if s["measured"] else "estimated", where])  # fmt: skip
     print(table(["id", "assistant", "found", "files", "events", "last event", "bad lines", "numbers", "where"], rows,
                 [False, False, False, True, True, False, True, False, False]))  # fmt: skip
+    blind = [s["name"] for s in data["sources"] if not s.get("project_recorded", True)]
+    if blind:
+        print(f"\n{', '.join(blind)}: the logs do not say which project; their usage is shown as (unknown project).")
 
 
 def print_doctor(data: dict[str, Any]) -> None:
