@@ -83,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     sources.add_argument("--json", action="store_true")
     doctor = commands.add_parser("doctor", parents=[common], help="archive health, skipped lines, unpriced models")
     doctor.add_argument("--json", action="store_true")
+    doctor.add_argument("--repair", action="store_true", help="set a damaged archive aside and rebuild it")
     commands.add_parser("app", parents=[common], help="the tray app (what a bare `tokenmirror` starts)")
     commands.add_parser("demo", parents=[common], help="the app on generated sample data")
     return parser
@@ -104,10 +105,14 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
-    except Exception as exc:  # a bug: keep the traceback in the log, give the user one line
-        where = _log_bug(args)
-        print(f"tokenmirror: internal error: {type(exc).__name__}: {exc} (details in {where})", file=sys.stderr)
-        return 70
+    except Exception as exc:
+        from desktop.store.faults import explain
+
+        known = explain(exc, None) if type(exc).__module__ == "sqlite3" else None
+        if known is None:
+            return _report_bug(args, exc)
+        print(f"tokenmirror: error: {known}", file=sys.stderr)
+        return 1
 
 
 class _StderrHandler(logging.StreamHandler):
@@ -129,6 +134,13 @@ def _log_to_stderr() -> None:
         handler.setFormatter(logging.Formatter("tokenmirror: %(levelname)s: %(message)s"))
         handler.setLevel(logging.WARNING)
         root.addHandler(handler)
+
+
+def _report_bug(args: argparse.Namespace, exc: Exception) -> int:
+    """A bug: keep the traceback in the log, give the user one line."""
+    where = _log_bug(args)
+    print(f"tokenmirror: internal error: {type(exc).__name__}: {exc} (details in {where})", file=sys.stderr)
+    return 70
 
 
 def _paths(args: argparse.Namespace):
@@ -368,9 +380,17 @@ def _doctor(args: argparse.Namespace) -> int:
     from desktop.reports.sources import doctor_report
     from desktop.sources import SOURCES, Environment
 
+    if args.repair:
+        return _repair(args)
+    import sqlite3
+
     paths, store = _open_store(args, create=False)
     try:
         data = doctor_report(store, str(paths.database), SOURCES, Environment.current())
+    except sqlite3.DatabaseError as exc:
+        print(f"archive:    {paths.database}: DAMAGED ({exc})")
+        print("            `tokenmirror doctor --repair` sets it aside and rebuilds it from what is readable and the logs")
+        return 1
     finally:
         if store:
             store.close()
@@ -381,6 +401,39 @@ def _doctor(args: argparse.Namespace) -> int:
 
         print_doctor(data)
     return 0 if data["ok"] else 1
+
+
+def _repair(args: argparse.Namespace) -> int:
+    """Set a damaged archive aside, keep every readable row, then read the logs still on disk again."""
+    from desktop.store.recovery import set_aside_and_salvage
+
+    paths, store = _open_store(args, create=False)
+    if store is None:
+        print("no archive yet: nothing to repair")
+        return 0
+    import sqlite3
+
+    try:
+        problem = store.integrity()
+    except sqlite3.DatabaseError as exc:
+        problem = str(exc)
+    finally:
+        store.close()
+    if problem == "ok":
+        print(f"the archive {paths.database} is healthy: nothing to repair")
+        return 0
+    repair = set_aside_and_salvage(paths.database, paths.backups)
+    print(f"the damaged archive was set aside as {repair.damaged_copy} (kept, never deleted)")
+    for table in sorted(set(repair.kept) | set(repair.unreadable)):
+        lost = repair.unreadable.get(table, 0)
+        note = ", the whole table was unreadable" if lost < 0 else (f", {lost:,} unreadable" if lost else "")
+        print(f"  {table:<12} {repair.kept.get(table, 0):>9,} rows kept{note}")
+    print("reading the logs still on disk again...")
+    args.source = None
+    _scan(args)
+    if repair.unreadable:
+        print("Rows that were unreadable and whose logs are gone could not be recovered.")
+    return 0
 
 
 def _app(args: argparse.Namespace, demo: bool) -> int:

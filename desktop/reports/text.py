@@ -91,7 +91,12 @@ def print_doctor(data: dict[str, Any]) -> None:
     if not data.get("database_exists"):
         print("archive:    none yet (run `tokenmirror scan`)")
         return
-    print(f"archive:    {data['database']} ({data['database_bytes'] / 1e6:.1f} MB), integrity: {data['integrity']}")
+    healthy = data["integrity"] == "ok"
+    state = "ok" if healthy else "DAMAGED"
+    print(f"archive:    {data['database']} ({data['database_bytes'] / 1e6:.1f} MB), integrity: {state}")
+    if not healthy:
+        print(f"            the archive is damaged ({data['integrity'].splitlines()[0][:80]}); "
+              "`tokenmirror doctor --repair` sets it aside and rebuilds it")  # fmt: skip
     print(f"schema:     {len(data['schema'])} steps, latest {data['schema'][-1] if data['schema'] else '-'}")
     if data["skipped_lines"]:
         print("\nlines that could not be read (skipped, counted):")

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from desktop.errors import KnownError, NewerDatabaseError
+from desktop.store.faults import explain
 from desktop.store.schema import SCHEMA_STEPS
 from desktop.store.settings import Settings
 
@@ -91,15 +92,30 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE: take the write lock up front so a busy DB waits instead of failing late."""
-        self.conn.execute("BEGIN IMMEDIATE")
+        """BEGIN IMMEDIATE: take the write lock up front so a busy DB waits instead of failing late.
+        A full disk, a lock or a read-only file rolls back everything and becomes one clear message."""
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise (explain(exc, self.path) or exc) from exc
         try:
             yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
+        except BaseException as exc:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.OperationalError) and (known := explain(exc, self.path)):
+                raise known from exc
             raise
-        else:
+        try:
             self.conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise (explain(exc, self.path) or exc) from exc
+
+    def integrity(self) -> str:
+        """PRAGMA quick_check: 'ok', or the first problem found (seconds on a large archive)."""
+        return str(self.conn.execute("PRAGMA quick_check").fetchone()[0])
 
     def schema_names(self) -> list[str]:
         from desktop.store.migrations import migrations
