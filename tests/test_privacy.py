@@ -1,0 +1,61 @@
+"""Privacy is an invariant: a full scan, every report and an app start never touch the network."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.logs import at, claude_assistant, claude_file, claude_user, write_lines
+
+RUNNER = Path(__file__).with_name("no_network.py")
+
+
+def _env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("CLAUDE_CONFIG_DIR", "CODEX_HOME")}
+    env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"), XDG_DATA_HOME=str(home / ".local/share"),
+               TZ="UTC", QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(RUNNER.parent.parent))  # fmt: skip
+    return env
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    home = tmp_path / "home"
+    write_lines(claude_file(home, "s1"), [claude_user(at("2026-03-02"), "hello"),
+                                          claude_assistant(at("2026-03-02", 5), "m1", "r1")])  # fmt: skip
+    return home
+
+
+@pytest.mark.parametrize("args", [
+    ["scan"], ["report", "daily", "--json"], ["report", "sessions"], ["report", "projects"], ["sources", "--json"],
+    ["doctor"], ["commits", "--json"], ["insights", "--json"],
+])  # fmt: skip
+def test_commands_never_touch_the_network(tmp_path: Path, home: Path, args: list[str]) -> None:
+    data = tmp_path / "data"
+    subprocess.run([sys.executable, str(RUNNER), "cli", "--data-dir", str(data), "scan"], env=_env(home), check=True,
+                   capture_output=True)  # fmt: skip
+    result = subprocess.run([sys.executable, str(RUNNER), "cli", "--data-dir", str(data), *args], env=_env(home),
+                            capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert result.returncode in (0, 1), result.stderr
+    assert "network attempts" not in result.stderr
+
+
+def test_the_app_starts_and_scans_without_the_network(tmp_path: Path, home: Path) -> None:
+    result = subprocess.run([sys.executable, str(RUNNER), "app", str(tmp_path / "data"), "3"], env=_env(home),
+                            capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert "network attempts" not in result.stderr
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert (tmp_path / "data" / "archive.sqlite").exists()
+
+
+def test_the_guard_itself_catches_a_connection(tmp_path: Path) -> None:
+    """The hook must not be a test that cannot fail: an attempted connection is reported."""
+    probe = tmp_path / "probe.py"
+    probe.write_text("import socket\ntry:\n    socket.create_connection(('192.0.2.1', 9), timeout=0.01)\nexcept OSError:\n    pass\n")
+    code = (f"import runpy, sys; sys.argv = ['x', 'cli', '--version']; import tests.no_network as n; "
+            f"sys.addaudithook(n._hook); runpy.run_path({str(probe)!r}); sys.exit(3 if n.ATTEMPTS else 0)")  # fmt: skip
+    result = subprocess.run([sys.executable, "-c", code], env=_env(tmp_path), capture_output=True, text=True)
+    assert result.returncode == 3
