@@ -104,3 +104,32 @@ def test_one_scan_at_a_time(tmp_path: Path, isolated_home: Path, monkeypatch: py
             scan(store, isolated_home)
     assert scan(store, isolated_home).events_after == 0  # released: scans again
     store.close()
+
+
+def test_a_migration_that_dies_halfway_leaves_the_previous_archive_usable(tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    from sqlite_utils import Database
+
+    path = tmp_path / "a.sqlite"
+    conn = sqlite3.connect(path)
+    last = migrations._migrations[-1]
+    migrations.apply(Database(conn), stop_before=last.name)
+    conn.execute("INSERT INTO setting (key, value) VALUES ('week_start', '\"sunday\"')")
+    conn.commit()
+    conn.close()
+
+    def dies_halfway(db: Database) -> None:
+        db.execute("CREATE TABLE half_done (x INTEGER)")
+        raise MemoryError("killed mid-migration")  # what a crash inside the step looks like to SQLite
+
+    monkeypatch.setattr(last, "fn", dies_halfway)
+    with pytest.raises(MemoryError):
+        Store.open(path)
+    check = sqlite3.connect(path)
+    assert check.execute("SELECT name FROM sqlite_master WHERE name = 'half_done'").fetchone() is None
+    assert check.execute("SELECT value FROM setting").fetchone() == ('"sunday"',)
+    check.close()
+    monkeypatch.undo()
+    store = Store.open(path)  # the next start finishes the migration
+    assert store.schema_names()[-1] == last.name and store.settings.get("week_start") == "sunday"
+    store.close()
