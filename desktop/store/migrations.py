@@ -175,3 +175,110 @@ def m002_create_commits(db: Database) -> None:
         );
         """
     )
+
+
+@migrations()
+def m003_create_findings(db: Database) -> None:
+    _run(
+        db,
+        """
+        CREATE TABLE finding (
+            id INTEGER PRIMARY KEY,
+            fingerprint TEXT NOT NULL UNIQUE,           -- detector + subject (+ its day or week): the same on a rerun
+            detector TEXT NOT NULL,
+            period_start TEXT NOT NULL,                 -- local dates, ISO
+            period_end TEXT NOT NULL,
+            subject_kind TEXT NOT NULL,                 -- session | project_day | prompt_pattern | week | model
+            subject TEXT NOT NULL,
+            severity TEXT NOT NULL CHECK (severity IN ('info', 'warn', 'high')),
+            tokens INTEGER NOT NULL DEFAULT 0,
+            cost_usd REAL,                              -- NULL when nothing involved is priced
+            avoidable_usd REAL,                         -- what a better habit would have saved, when estimable
+            summary TEXT NOT NULL,
+            evidence TEXT NOT NULL DEFAULT '[]',        -- JSON list of objects naming sessions, prompts, commits
+            cannot_tell TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'new' CHECK (state IN ('new', 'seen', 'dismissed')),
+            active INTEGER NOT NULL DEFAULT 1,          -- 0: a later run over its period no longer found it
+            created_ms INTEGER NOT NULL,
+            updated_ms INTEGER NOT NULL,
+            notified_ms INTEGER                         -- NULL: never notified
+        );
+        CREATE INDEX finding_period ON finding (period_start, period_end);
+        CREATE INDEX finding_detector ON finding (detector);
+        CREATE TABLE detector_snooze (
+            detector TEXT PRIMARY KEY,
+            until_ms INTEGER NOT NULL
+        );
+        CREATE TABLE finding_digest (
+            week_start TEXT PRIMARY KEY,                -- local date the digested week starts on
+            notified_ms INTEGER NOT NULL
+        );
+        """
+    )
+
+
+@migrations()
+def m004_create_surface_precedence(db: Database) -> None:
+    """When one assistant leaves the same usage on two surfaces in different files, which row stands
+    (LOG-FORMATS §2.1: never add two surfaces of one tool). Parsers see one file at a time, so the
+    archive decides, whatever order the files are read in:
+
+    - Cursor: rows imported from the dashboard CSV replace the local lower bound (`is_estimate = 1`)
+      for the CSV's span; a later scan of `state.vscdb` adds nothing inside an imported span.
+    - Kiro IDE: a `.chat` snapshot names the execution it belongs to in `alt_key`; while that
+      execution's row (`dedup_key = alt_key`) exists, the snapshot has no row.
+    - Aider: a `.aider.chat.history.md` session (estimates, dated by its header) is covered by an
+      analytics-log run that was launched within 5 s before to 300 s after that header; the run's
+      measured rows stand for the same exchanges and the estimates go.
+    """
+    _run(
+        db,
+        """
+        CREATE TABLE cursor_csv_import (
+            id INTEGER PRIMARY KEY,
+            file_sha256 TEXT NOT NULL UNIQUE,           -- the same file imported again adds nothing
+            file_name TEXT NOT NULL,
+            first_ms INTEGER NOT NULL,                  -- the span its rows cover (inclusive)
+            last_ms INTEGER NOT NULL,
+            rows INTEGER NOT NULL,
+            imported_ms INTEGER NOT NULL
+        );
+        CREATE INDEX cursor_csv_import_span ON cursor_csv_import (first_ms, last_ms);
+        CREATE TRIGGER cursor_local_inside_import AFTER INSERT ON usage_event
+        WHEN NEW.source = 'cursor' AND NEW.is_estimate = 1 AND EXISTS (
+            SELECT 1 FROM cursor_csv_import i WHERE NEW.ts_ms BETWEEN i.first_ms AND i.last_ms)
+        BEGIN
+            DELETE FROM usage_event WHERE id = NEW.id;
+        END;
+        CREATE TRIGGER cursor_local_moved_inside_import AFTER UPDATE OF ts_ms ON usage_event
+        WHEN NEW.source = 'cursor' AND NEW.is_estimate = 1 AND EXISTS (
+            SELECT 1 FROM cursor_csv_import i WHERE NEW.ts_ms BETWEEN i.first_ms AND i.last_ms)
+        BEGIN
+            DELETE FROM usage_event WHERE id = NEW.id;
+        END;
+        CREATE TRIGGER kiro_snapshot_covered AFTER INSERT ON usage_event
+        WHEN NEW.source = 'kiro' AND NEW.alt_key IS NOT NULL AND EXISTS (
+            SELECT 1 FROM usage_event e WHERE e.source = 'kiro' AND e.dedup_key = NEW.alt_key)
+        BEGIN
+            DELETE FROM usage_event WHERE id = NEW.id;
+        END;
+        CREATE TRIGGER kiro_execution_covers AFTER INSERT ON usage_event
+        WHEN NEW.source = 'kiro' AND NEW.dedup_key LIKE 'execution:%'
+        BEGIN
+            DELETE FROM usage_event WHERE source = 'kiro' AND alt_key = NEW.dedup_key;
+        END;
+        CREATE TRIGGER aider_history_covered AFTER INSERT ON usage_event
+        WHEN NEW.source = 'aider' AND NEW.is_estimate = 1 AND EXISTS (
+            SELECT 1 FROM session s WHERE s.source = 'aider' AND s.session_id LIKE 'log:%'
+            AND s.first_ts_ms BETWEEN NEW.ts_ms - 5000 AND NEW.ts_ms + 300000)
+        BEGIN
+            DELETE FROM usage_event WHERE id = NEW.id;
+        END;
+        CREATE TRIGGER aider_run_covers_history AFTER INSERT ON session
+        WHEN NEW.source = 'aider' AND NEW.session_id LIKE 'log:%'
+        BEGIN
+            DELETE FROM usage_event WHERE source = 'aider' AND is_estimate = 1
+            AND ts_ms BETWEEN NEW.first_ts_ms - 300000 AND NEW.first_ts_ms + 5000;
+        END;
+        """
+    )
