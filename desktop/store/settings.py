@@ -20,6 +20,7 @@ DEFAULTS: dict[str, Any] = {
     "excluded_repos": [],  # repositories (or folders of them) never read or shown
     "redaction_default": "prompts",
     "autostart": False,
+    "notifications": True,  # tray notifications for new findings and the weekly digest
     "ui_state": {},  # table sorts and widths, window geometry: the app's own memory
     "insight_thresholds": {},  # detector threshold overrides (docs/INSIGHTS.md)
 }
