@@ -34,6 +34,8 @@ def sources_report(sources: list[Source], env: Environment, store: Store | None)
                 "id": tool, "name": source.name, "found": False, "paths": [], "looked_in": [], "files": 0,
                 "missing_files": 0, "events": 0, "first_event": None, "last_event": None, "skipped_lines": 0,
                 "measured": source.measured, "project_recorded": getattr(source, "records_project", True),
+                "tokens_recorded": getattr(source, "tokens_recorded", True),
+                "unreadable_reason": getattr(source, "unreadable_reason", None), "note": getattr(source, "note", None),
             }  # fmt: skip
         existing = [str(r) for r in roots if r.is_dir()]
         entry["paths"] += [p for p in existing if p not in entry["paths"]]

@@ -77,10 +77,21 @@ def print_sources(data: dict[str, Any]) -> None:
     for s in data["sources"]:
         where = ", ".join(s["paths"]) if s["paths"] else "not found"
         last = (s["last_event"] or "")[:10]
+        if s.get("unreadable_reason"):
+            numbers = "unreadable"
+        elif not s.get("tokens_recorded", True):
+            numbers = "cost only"
+        else:
+            numbers = "measured" if s["measured"] else "estimated"
         rows.append([s["id"], s["name"], "yes" if s["found"] else "no", str(s["files"]), fmt.integer(s["events"]),
-                     last, str(s["skipped_lines"]), "measured" if s["measured"] else "estimated", where])  # fmt: skip
+                     last, str(s["skipped_lines"]), numbers, where])  # fmt: skip
     print(table(["id", "assistant", "found", "files", "events", "last event", "bad lines", "numbers", "where"], rows,
                 [False, False, False, True, True, False, True, False, False]))  # fmt: skip
+    for s in data["sources"]:
+        if s.get("unreadable_reason") and s["found"]:
+            print(f"\n{s['name']}: found but not readable: {s['unreadable_reason']}")
+        if s.get("note") and s["found"]:
+            print(f"\n{s['name']}: {s['note']}")
     blind = [s["name"] for s in data["sources"] if not s.get("project_recorded", True)]
     if blind:
         print(f"\n{', '.join(blind)}: the logs do not say which project; their usage is shown as (unknown project).")

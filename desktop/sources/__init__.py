@@ -5,19 +5,24 @@ from __future__ import annotations
 from desktop.sources.amp import Amp
 from desktop.sources.base import Environment, Source
 from desktop.sources.claude_code import ClaudeCode
+from desktop.sources.cline_family import ClineCli, ClineFamily, KiloCli
 from desktop.sources.codex import Codex
+from desktop.sources.continue_dev import Continue
 from desktop.sources.copilot_cli import CopilotCli
+from desktop.sources.crush import Crush
 from desktop.sources.droid import Droid
 from desktop.sources.gemini_cli import GeminiCli, GeminiCliLegacy
 from desktop.sources.goose import Goose
 from desktop.sources.opencode import OpenCode
 from desktop.sources.pi_agent import PiAgent
 from desktop.sources.qwen_code import QwenCode
+from desktop.sources.windsurf import Windsurf
 from desktop.sources.zed import Zed
 
 SOURCES: list[Source] = [
-    ClaudeCode(), Codex(), GeminiCli(), GeminiCliLegacy(), OpenCode(), CopilotCli(), Amp(), QwenCode(), Goose(),
-    PiAgent(), Zed(), Droid(),
+    ClaudeCode(), Codex(), GeminiCli(), GeminiCliLegacy(), OpenCode(), CopilotCli(), ClineFamily("cline"), ClineCli(),
+    ClineFamily("roo"), ClineFamily("kilo"), KiloCli(), Amp(), QwenCode(), Goose(), PiAgent(), Zed(), Droid(),
+    Crush(), Continue(), Windsurf(),
 ]  # fmt: skip
 
 
