@@ -28,6 +28,10 @@ screenshots: $(STAMP)
 contract: $(STAMP)
 	../shared/tools/check-contract
 
+package: $(STAMP)
+	$(BIN)/python -m pip install -q "pyinstaller>=6.10,<7"
+	$(BIN)/python packaging/build.py
+
 bench: $(STAMP)
 	$(BIN)/python bench/run.py --tm $(BIN)/tokenmirror $(BENCH_ARGS)
 

@@ -41,8 +41,18 @@ def app_icon() -> QIcon:
     return icon(APP)
 
 
-def tray_icon(state: str) -> QIcon:
-    return icon(TRAY.get(state, TRAY["idle"]))
+def tray_icon(state: str, platform: str = sys.platform) -> QIcon:
+    """Coloured icons carry their own dark tile, readable on light and dark panels; the macOS menu
+    bar gets black-and-alpha templates it tints itself (light, dark, highlighted)."""
+    name = TRAY.get(state, TRAY["idle"])
+    return template_icon(name) if platform == "darwin" else icon(name)
+
+
+@lru_cache(maxsize=None)
+def template_icon(name: str) -> QIcon:
+    result = QIcon(icon(f"{name}-template"))  # a copy: setIsMask detaches it from the cached icon
+    result.setIsMask(True)
+    return result
 
 
 def pixmap(name: str, size: int) -> QPixmap:

@@ -27,10 +27,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop import autostart
 from desktop.periods import zone
 from desktop.sources import Environment, Source
 from desktop.ui.archive import Archive
 from desktop.ui.tables import muted_style
+from desktop.ui.tasks import TaskFailure
 
 WEEK_STARTS = [("monday", "Monday"), ("sunday", "Sunday"), ("saturday", "Saturday")]
 PRICE_FIELDS = [  # column title, LiteLLM field (USD per token); the table shows USD per million tokens
@@ -191,8 +193,13 @@ class SettingsPage(QWidget):
         pform.addRow("Excerpt length", self.excerpt_chars)
         self.autostart = QCheckBox("Start Tokenmirror when I log in", privacy)
         self.autostart.setChecked(bool(s.get("autostart")))
-        self.autostart.toggled.connect(lambda on: self.archive.set_setting("autostart", bool(on)))
+        self.autostart.toggled.connect(self._save_autostart)
         pform.addRow(self.autostart)
+        self.autostart_error = QLabel("", privacy)
+        self.autostart_error.setStyleSheet("color: #C62828;")
+        self.autostart_error.setWordWrap(True)
+        pform.addRow(self.autostart_error)
+        self.login_item = autostart.for_environment(env)
         layout.addWidget(privacy)
 
         # Prices
@@ -260,6 +267,30 @@ class SettingsPage(QWidget):
     def _save_excerpts(self, on: bool) -> None:
         self.excerpt_chars.setEnabled(on)
         self.archive.set_setting("store_prompt_excerpts", bool(on))
+
+    def _save_autostart(self, on: bool) -> None:
+        """The login entry is a file (a registry value on Windows): written on a worker, in order."""
+        login, command = self.login_item, autostart.launch_command()
+        self.autostart_error.setText("")
+
+        def job() -> None:
+            if on:
+                login.enable(command)
+            else:
+                login.disable()
+
+        self.archive.tasks.run(job, on_done=lambda _: self.archive.set_setting("autostart", bool(on)),
+                               on_error=lambda failure: self._autostart_failed(on, failure), lane="autostart",
+                               name="autostart")  # fmt: skip
+
+    def _autostart_failed(self, on: bool, failure: TaskFailure) -> None:
+        if not isinstance(failure.error, (OSError, ValueError)):
+            raise failure.error  # a bug: the excepthook logs and shows it
+        self.autostart.blockSignals(True)
+        self.autostart.setChecked(not on)
+        self.autostart.blockSignals(False)
+        action = "turn on" if on else "turn off"
+        self.autostart_error.setText(f"Could not {action} start at login: {failure.error}")
 
     def _add_price_row(self, model: str, fields: dict[str, Any], edit: bool = False) -> None:
         self.price_table.blockSignals(True)
