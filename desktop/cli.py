@@ -75,6 +75,22 @@ def build_parser() -> argparse.ArgumentParser:
     insights.add_argument("--tz", type=_zone, metavar="ZONE", help="IANA time zone for days (default: system)")
     insights.add_argument("--json", action="store_true")
 
+    export = commands.add_parser("export", parents=[common], help="a private summary of one period, redacted")
+    export.add_argument("--format", required=True, choices=("md", "html", "pdf", "csv", "json"))
+    export.add_argument("--period", choices=("week", "month", "quarter", "year"), default="week",
+                        help="the period containing today (or --until), so far; default week")  # fmt: skip
+    export.add_argument("--since", type=_date, metavar="YYYY-MM-DD", help="first day (then --period is ignored)")
+    export.add_argument("--until", type=_date, metavar="YYYY-MM-DD", help="last day")
+    export.add_argument("--tz", type=_zone, metavar="ZONE", help="IANA time zone for days (default: system)")
+    export.add_argument("--redact", choices=("none", "prompts", "projects", "all"),
+                        help="what to leave out (default: the setting, prompts)")  # fmt: skip
+    export.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
+
+    imports = commands.add_parser("import", parents=[common], help="import usage an assistant keeps off this machine")
+    kinds = imports.add_subparsers(dest="kind", parser_class=_Parser, required=True, metavar="KIND")
+    cursor_csv = kinds.add_parser("cursor-csv", parents=[common], help="the usage-events CSV from Cursor's dashboard")
+    cursor_csv.add_argument("file", type=Path, metavar="FILE")
+
     identity = commands.add_parser("identity", parents=[common], help='which commit authors are "me"')
     identity.add_argument("action", choices=("add", "remove", "list"))
     identity.add_argument("email", nargs="?", metavar="EMAIL")
@@ -178,6 +194,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _commits(args)
     if command == "insights":
         return _insights(args)
+    if command == "export":
+        return _export(args)
+    if command == "import":
+        return _import(args)
     if command == "identity":
         return _identity(args)
     if command == "sources":
@@ -315,6 +335,64 @@ def _insights(args: argparse.Namespace) -> int:
     else:
         print(findings_text(found))
     return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    """`import cursor-csv FILE`: the CSV's rows replace Cursor's local lower bound for its span."""
+    from desktop.cursor_csv import import_cursor_csv
+    from desktop.pricing import PriceTable
+
+    if not args.file.is_file():
+        raise KnownError(f"{args.file} is not a file")  # before any archive is created for a typo
+    _, store = _open_store(args)
+    try:
+        prices = PriceTable.load().with_overrides(store.settings.get("price_overrides"))
+        summary = import_cursor_csv(store, args.file, prices)
+    finally:
+        store.close()
+    print(summary.line())
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    """`export`: one period as md, html, pdf, csv or json, redacted before it is written (docs/EXPORTS.md)."""
+    from desktop.periods import zone
+    from desktop.reports.export import ExportPeriod, PeriodError, export
+    from desktop.store import Store
+
+    if args.since and args.until and args.since > args.until:
+        print("tokenmirror: error: --since is after --until", file=sys.stderr)
+        return 2
+    _, store = _open_store(args, create=False)
+    store = store or Store.memory()  # no archive yet: an export of nothing, in the same shape
+    try:
+        tz = zone(args.tz or store.settings.get("timezone"))
+        try:
+            period = ExportPeriod.of(args.period, tz, store.settings.get("week_start"), since=args.since,
+                                     until=args.until)  # fmt: skip
+        except PeriodError as exc:
+            print(f"tokenmirror: error: {exc}", file=sys.stderr)
+            return 2
+        level = args.redact or store.settings.get("redaction_default")
+        summary = export(store, args.format, period, level, args.output, renderer=_export_renderer(args.format))
+    finally:
+        store.close()
+    print(summary.line())
+    return 0
+
+
+def _export_renderer(fmt: str):  # noqa: ANN202
+    """Qt draws the charts and the PDF pages; without Qt, Markdown and HTML go without charts."""
+    if fmt not in ("md", "html", "pdf"):
+        return None
+    try:
+        from desktop.ui.export_render import QtRenderer
+    except ImportError as exc:
+        if fmt == "pdf":
+            raise KnownError(f"a PDF export needs Qt, which cannot load here: {exc}") from exc
+        log.warning("charts left out: Qt cannot load here (%s)", exc)
+        return None
+    return QtRenderer()
 
 
 def _identity(args: argparse.Namespace) -> int:

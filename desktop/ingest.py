@@ -98,6 +98,9 @@ def _scan(store: Store, sources: Iterable[Source], env: Environment, prices: Pri
     results: list[SourceScan] = []
     plans: list[_Planned] = []
     for source in chosen:
+        hook = getattr(source, "for_archive", None)
+        if hook is not None:
+            source = hook(store.conn)  # Aider: its chat histories live in the repositories the archive knows
         result = SourceScan(source.id)
         results.append(result)
         extra = [Path(p).expanduser() for p in settings["extra_paths"].get(source.id, [])]

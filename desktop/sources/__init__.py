@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from desktop.sources.aider import Aider, AiderHistory
 from desktop.sources.amp import Amp
 from desktop.sources.base import Environment, Source
 from desktop.sources.claude_code import ClaudeCode
@@ -10,9 +11,11 @@ from desktop.sources.codex import Codex
 from desktop.sources.continue_dev import Continue
 from desktop.sources.copilot_cli import CopilotCli
 from desktop.sources.crush import Crush
+from desktop.sources.cursor import Cursor
 from desktop.sources.droid import Droid
 from desktop.sources.gemini_cli import GeminiCli, GeminiCliLegacy
 from desktop.sources.goose import Goose
+from desktop.sources.kiro import Kiro, KiroCliDatabase
 from desktop.sources.opencode import OpenCode
 from desktop.sources.pi_agent import PiAgent
 from desktop.sources.qwen_code import QwenCode
@@ -22,7 +25,7 @@ from desktop.sources.zed import Zed
 SOURCES: list[Source] = [
     ClaudeCode(), Codex(), GeminiCli(), GeminiCliLegacy(), OpenCode(), CopilotCli(), ClineFamily("cline"), ClineCli(),
     ClineFamily("roo"), ClineFamily("kilo"), KiloCli(), Amp(), QwenCode(), Goose(), PiAgent(), Zed(), Droid(),
-    Crush(), Continue(), Windsurf(),
+    Aider(), AiderHistory(), Kiro(), KiroCliDatabase(), Cursor(), Crush(), Continue(), Windsurf(),
 ]  # fmt: skip
 
 
