@@ -18,7 +18,7 @@ from typing import Any
 from desktop.model import Batch, Prompt, SessionInfo, ToolCall, ToolError, Tokens, UsageEvent
 from desktop.sources.base import Environment, ParseContext, bytes_hash, text_hash, walk_file_names
 from desktop.sources.counts import BadCount, count
-from desktop.sources.jsonish import canonical, decode, number, obj, seq, text
+from desktop.sources.jsonish import canonical, load_document, number, obj, seq, text
 from desktop.sources.timestamps import epoch_to_ms, iso_to_ms
 
 SOURCE = "amp"
@@ -167,13 +167,8 @@ class AmpParser:
 
     def parse_whole(self, path: Path) -> Batch:
         batch = Batch()
-        try:
-            thread = decode(path.read_bytes())
-        except ValueError:
-            batch.skipped_lines.append(1)
-            return batch
-        if not isinstance(thread, dict):
-            batch.skipped_lines.append(1)
+        thread = load_document(path, batch, dict)
+        if thread is None:
             return batch
         thread_id = text(thread.get("id")) or path.stem
         created = epoch_to_ms(number(thread.get("created")))

@@ -37,7 +37,7 @@ from desktop.model import Batch, SessionInfo, Tokens, ToolError, UsageEvent
 from desktop.sources._jsonl_common import expand, prompt, tool_call, unique
 from desktop.sources.base import Environment, ParseContext, walk_file_names
 from desktop.sources.counts import BadCount, count
-from desktop.sources.jsonish import canonical, decode, number, obj, positive_cost, seq, text
+from desktop.sources.jsonish import canonical, decode, load_document, number, obj, positive_cost, seq, text
 from desktop.sources.opencode import DatabaseParser
 from desktop.sources.timestamps import epoch_to_ms, iso_to_ms
 
@@ -329,13 +329,8 @@ class TaskParser:
 
     def parse_whole(self, path: Path) -> Batch:
         batch = Batch()
-        try:
-            messages = decode(path.read_bytes())
-        except ValueError:
-            batch.skipped_lines.append(1)
-            return batch
-        if not isinstance(messages, list):
-            batch.skipped_lines.append(1)
+        messages = load_document(path, batch, list)
+        if messages is None:
             return batch
         task_id = path.parent.name
         meta = task_meta(path)
@@ -508,13 +503,8 @@ class SessionParser:
 
     def parse_whole(self, path: Path) -> Batch:
         batch = Batch()
-        try:
-            data = decode(path.read_bytes())
-        except ValueError:
-            batch.skipped_lines.append(1)
-            return batch
-        if not isinstance(data, dict):
-            batch.skipped_lines.append(1)
+        data = load_document(path, batch, dict)
+        if data is None:
             return batch
         stem = path.name[: -len(".messages.json")]
         root_id = path.parent.name

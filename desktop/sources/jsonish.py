@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import msgspec
+
+from desktop.model import Batch
 
 
 def decode(raw: bytes | str | None) -> Any:
@@ -56,3 +59,16 @@ def canonical(value: Any) -> bytes:
         return msgspec.json.encode(value, order="sorted")
     except (TypeError, msgspec.EncodeError):
         return repr(value).encode("utf-8", errors="replace")
+
+
+def load_document(path: Path, batch: Batch, kind: type = dict) -> Any:
+    """A whole JSON file whose top level must be `kind` (an object or a list); anything else, or
+    bytes that are not JSON, counts as one bad record and gives None."""
+    try:
+        value = decode(path.read_bytes())
+    except (ValueError, RecursionError):
+        value = None
+    if not isinstance(value, kind):
+        batch.skipped_lines.append(1)
+        return None
+    return value
