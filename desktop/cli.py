@@ -6,6 +6,8 @@ import argparse
 import json
 import logging
 import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn
@@ -113,6 +115,9 @@ def main(argv: list[str] | None = None) -> int:
     _log_to_stderr()
     try:
         return _dispatch(args)
+    except _UsageError as exc:
+        print(f"tokenmirror: error: {exc}", file=sys.stderr)
+        return 2
     except KnownError as exc:
         print(f"tokenmirror: error: {exc}", file=sys.stderr)
         return 1
@@ -256,31 +261,18 @@ def _scan(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from desktop.periods import zone
     from desktop.reports import usage
-    from desktop.reports.usage import Window
 
-    if args.since and args.until and args.since > args.until:
-        print("tokenmirror: error: --since is after --until", file=sys.stderr)
-        return 2
-    paths, store = _open_store(args, create=False)
-    if store is None:
-        data = {"rows": [], "totals": usage.usage_dict(usage.Usage())}
-        week_start = "monday"
-        tz = zone(args.tz)
-    else:
-        try:
-            tz = zone(args.tz or store.settings.get("timezone"))
-            week_start = store.settings.get("week_start")
-            window = Window(tz=tz, since=args.since, until=args.until, sources=tuple(args.source or ()))
-            if args.kind in usage.PERIOD_OF_REPORT:
-                data = usage.period_report(store, window, usage.PERIOD_OF_REPORT[args.kind], args.by_model, week_start)
-            elif args.kind == "sessions":
-                data = usage.session_report(store, window)
-            else:
-                data = usage.project_report(store, window)
-        finally:
-            store.close()
+    _check_range(args)
+    with _reading(args) as store:
+        window = _window(args, store, args.source or ())
+        if args.kind in usage.PERIOD_OF_REPORT:
+            period = usage.PERIOD_OF_REPORT[args.kind]
+            data = usage.period_report(store, window, period, args.by_model, store.settings.get("week_start"))
+        elif args.kind == "sessions":
+            data = usage.session_report(store, window)
+        else:
+            data = usage.project_report(store, window)
     if args.json:
         _print_json(data)
     else:
@@ -291,21 +283,11 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _commits(args: argparse.Namespace) -> int:
-    from desktop.periods import zone
     from desktop.reports.commits import commits_report, commits_table
-    from desktop.reports.usage import Window
-    from desktop.store import Store
 
-    if args.since and args.until and args.since > args.until:
-        print("tokenmirror: error: --since is after --until", file=sys.stderr)
-        return 2
-    _, store = _open_store(args, create=False)
-    store = store or Store.memory()  # no archive yet: the same empty shape
-    try:
-        tz = zone(args.tz or store.settings.get("timezone"))
-        data = commits_report(store, Window(tz=tz, since=args.since, until=args.until), args.project)
-    finally:
-        store.close()
+    _check_range(args)
+    with _reading(args) as store:
+        data = commits_report(store, _window(args, store), args.project)
     if args.json:
         _print_json(data)
     else:
@@ -316,25 +298,46 @@ def _commits(args: argparse.Namespace) -> int:
 def _insights(args: argparse.Namespace) -> int:
     from desktop.insights.render import findings_text
     from desktop.insights.run import run_insights
-    from desktop.periods import zone
-    from desktop.reports.usage import Window
-    from desktop.store import Store
 
-    if args.since and args.until and args.since > args.until:
-        print("tokenmirror: error: --since is after --until", file=sys.stderr)
-        return 2
-    _, store = _open_store(args, create=False)
-    store = store or Store.memory()  # no archive yet: the same empty shape
-    try:
-        tz = zone(args.tz or store.settings.get("timezone"))
-        found = run_insights(store, Window(tz=tz, since=args.since, until=args.until))
-    finally:
-        store.close()
+    _check_range(args)
+    with _reading(args) as store:
+        found = run_insights(store, _window(args, store))
     if args.json:
         _print_json({"findings": [f.to_dict() for f in found]})
     else:
         print(findings_text(found))
     return 0
+
+
+class _UsageError(Exception):
+    """Arguments that parse but make no sense together: exit 2, like any bad argument."""
+
+
+def _check_range(args: argparse.Namespace) -> None:
+    if args.since and args.until and args.since > args.until:
+        raise _UsageError("--since is after --until")
+
+
+@contextmanager
+def _reading(args: argparse.Namespace) -> Iterator[Any]:
+    """The archive a report reads; before the first scan, an empty one of the same shape."""
+    from desktop.store import Store
+
+    _, store = _open_store(args, create=False)
+    store = store or Store.memory()
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _window(args: argparse.Namespace, store: Any, sources: Iterable[str] = ()) -> Any:
+    """Local dates in the zone asked for, else the setting, else the system's."""
+    from desktop.periods import zone
+    from desktop.reports.usage import Window
+
+    return Window(tz=zone(args.tz or store.settings.get("timezone")), since=args.since, until=args.until,
+                  sources=tuple(sources))  # fmt: skip
 
 
 def _import(args: argparse.Namespace) -> int:
