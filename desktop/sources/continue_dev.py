@@ -25,7 +25,7 @@ from desktop.sources._jsonl_common import expand
 from desktop.sources.base import Environment, ParseContext, text_hash, walk_file_names
 from desktop.sources.counts import BadCount, count
 from desktop.sources.jsonish import text
-from desktop.sources.sqlite_reader import columns, open_readonly, tables
+from desktop.sources.sqlite_reader import columns, database, tables
 from desktop.sources.timestamps import iso_to_ms
 
 SOURCE = "continue"
@@ -76,12 +76,9 @@ class ContinueParser:
 
     def parse_whole(self, path: Path) -> Batch:
         batch = Batch()
-        try:
-            with open_readonly(path) as conn:
-                if "tokens_generated" in tables(conn):
-                    self._rows(conn, batch)
-        except sqlite3.DatabaseError as exc:  # not a database, or corrupt: reported unreadable, tried again later
-            raise OSError(f"unreadable SQLite database: {exc}") from exc
+        with database(path) as conn:
+            if "tokens_generated" in tables(conn):
+                self._rows(conn, batch)
         return batch
 
     def _rows(self, conn: sqlite3.Connection, batch: Batch) -> None:

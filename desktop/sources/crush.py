@@ -26,7 +26,7 @@ from desktop.sources._jsonl_common import expand, unique
 from desktop.sources.base import Environment, ParseContext, walk_file_names
 from desktop.sources.cumulative import Snapshots
 from desktop.sources.jsonish import decode, number, obj, seq, text
-from desktop.sources.sqlite_reader import columns, open_readonly, tables
+from desktop.sources.sqlite_reader import columns, database, tables
 from desktop.sources.timestamps import epoch_to_ms
 
 SOURCE = "crush"
@@ -112,12 +112,9 @@ class CrushParser:
 
     def parse_whole(self, path: Path) -> Batch:
         batch = Batch()
-        try:
-            with open_readonly(path) as conn:
-                if "sessions" in tables(conn):
-                    self._sessions(conn, batch)
-        except sqlite3.DatabaseError as exc:  # not a database, or corrupt: reported unreadable, tried again later
-            raise OSError(f"unreadable SQLite database: {exc}") from exc
+        with database(path) as conn:
+            if "sessions" in tables(conn):
+                self._sessions(conn, batch)
         return batch
 
     def _sessions(self, conn: sqlite3.Connection, batch: Batch) -> None:

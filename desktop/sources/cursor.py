@@ -37,7 +37,7 @@ from desktop.model import Batch, SessionInfo, Tokens, UsageEvent
 from desktop.sources.base import Environment, ParseContext, walk_file_names
 from desktop.sources.counts import BadCount, count
 from desktop.sources.jsonish import decode, number, obj, seq, text
-from desktop.sources.sqlite_reader import open_readonly, tables
+from desktop.sources.sqlite_reader import database, open_readonly, tables
 from desktop.sources.timestamps import epoch_to_ms, iso_to_ms
 
 SOURCE = "cursor"
@@ -135,14 +135,11 @@ class CursorParser:
 
     def parse_whole(self, path: Path) -> Batch:
         batch = Batch()
-        try:
-            with open_readonly(path) as conn:
-                if "cursorDiskKV" not in tables(conn):
-                    return batch
-                composers = self._composers(conn)
-                requests = self._requests(conn, batch)
-        except sqlite3.DatabaseError as exc:  # not a database, or corrupt: reported unreadable, tried again later
-            raise OSError(f"unreadable SQLite database: {exc}") from exc
+        with database(path) as conn:
+            if "cursorDiskKV" not in tables(conn):
+                return batch
+            composers = self._composers(conn)
+            requests = self._requests(conn, batch)
         projects = workspace_projects(path.parent.parent / "workspaceStorage") if requests else {}
         spans: dict[str, list[int]] = {}
         for request in requests.values():

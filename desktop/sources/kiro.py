@@ -44,7 +44,7 @@ from desktop.sources._jsonl_common import BAD_LINE, prompt, unique
 from desktop.sources.base import Environment, ParseContext, walk_file_names
 from desktop.sources.counts import BadCount, count
 from desktop.sources.jsonish import decode, number, obj, seq, text
-from desktop.sources.sqlite_reader import columns, open_readonly, tables
+from desktop.sources.sqlite_reader import columns, database, tables
 from desktop.sources.timestamps import epoch_to_ms, iso_to_ms
 
 SOURCE = "kiro"
@@ -462,12 +462,9 @@ class DatabaseParser:
 
     def parse_whole(self, path: Path) -> Batch:
         batch = Batch()
-        try:
-            with open_readonly(path) as conn:
-                if "conversations_v2" in tables(conn):
-                    self._conversations(conn, batch)
-        except sqlite3.DatabaseError as exc:  # not a database, or corrupt: reported unreadable, tried again later
-            raise OSError(f"unreadable SQLite database: {exc}") from exc
+        with database(path) as conn:
+            if "conversations_v2" in tables(conn):
+                self._conversations(conn, batch)
         return batch
 
     def _conversations(self, conn: sqlite3.Connection, batch: Batch) -> None:

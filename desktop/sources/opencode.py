@@ -26,7 +26,7 @@ from desktop.model import Batch, Prompt, SessionInfo, ToolCall, ToolError, Token
 from desktop.sources.base import Environment, ParseContext, bytes_hash, text_hash, walk_file_names
 from desktop.sources.counts import BadCount, count
 from desktop.sources.jsonish import canonical, decode, number, obj, positive_cost, text
-from desktop.sources.sqlite_reader import columns, open_readonly, tables
+from desktop.sources.sqlite_reader import columns, database, open_readonly, tables
 from desktop.sources.timestamps import epoch_to_ms
 
 SOURCE = "opencode"
@@ -229,18 +229,15 @@ class DatabaseParser:
 
     def parse_whole(self, path: Path) -> Batch:
         batch = Batch()
-        try:
-            with open_readonly(path) as conn:
-                names = tables(conn)
-                sessions = self._sessions(conn, names, batch)
-                if "message" in names:
-                    self._messages(conn, sessions, batch)
-                if "session_message" in names:
-                    self._session_messages(conn, sessions, batch)
-                if "part" in names and "message" in names:
-                    self._parts(conn, batch)
-        except sqlite3.DatabaseError as exc:  # not a database, or corrupt: reported unreadable, tried again later
-            raise OSError(f"unreadable SQLite database: {exc}") from exc
+        with database(path) as conn:
+            names = tables(conn)
+            sessions = self._sessions(conn, names, batch)
+            if "message" in names:
+                self._messages(conn, sessions, batch)
+            if "session_message" in names:
+                self._session_messages(conn, sessions, batch)
+            if "part" in names and "message" in names:
+                self._parts(conn, batch)
         return batch
 
     def _since(self, conn: sqlite3.Connection, table: str, fields: str, join: str = "", where: str = "",

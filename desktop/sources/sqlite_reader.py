@@ -63,3 +63,14 @@ def columns(conn: sqlite3.Connection, table: str) -> set[str]:
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+@contextmanager
+def database(path: Path) -> Iterator[sqlite3.Connection]:
+    """open_readonly for a reader: a file that is not a database, or is damaged, is reported
+    unreadable (OSError), so its earlier rows stay and it is tried again on the next scan."""
+    try:
+        with open_readonly(path) as conn:
+            yield conn
+    except sqlite3.DatabaseError as exc:
+        raise OSError(f"unreadable SQLite database: {exc}") from exc
