@@ -225,6 +225,8 @@ def run(args: argparse.Namespace, work: Path, results: dict, table: list[tuple[s
     table.append(("cold scan", f"{cold.seconds:.2f} s", f"{scan_bytes / MB / cold.seconds:.0f}",
                   f"{cold.seconds / floor_s:.1f}x floor, peak RSS {_mb(cold.peak_rss_mb)}"))
 
+    per_source(bench, home, work, gen, floor_s, results, table)
+
     expected = json.loads((home / EXPECTED).read_text())
     report, by_model_s = bench.report(home, data)
     diffs = diff_reports(expected, report)
@@ -280,6 +282,27 @@ def run(args: argparse.Namespace, work: Path, results: dict, table: list[tuple[s
 
     if args.small_files:
         small(bench, args, work, results, table)
+
+
+def per_source(bench: Bench, home: Path, work: Path, gen: dict, floor_s: float, results: dict, table: list) -> None:
+    """The same cold scan in one process, and each source alone: what the workers buy, what each reader costs."""
+    serial_env = {**bench.env(home), "TOKENMIRROR_WORKERS": "1"}
+    data = work / "serial-data"
+    cmd = [str(bench.tm), "--data-dir", str(data), "scan"]
+    serial = run_child(cmd, serial_env, work, bench.args.timeout)
+    total = sum(gen["bytes"].values())
+    results["cold_scan_one_process"] = {"seconds": round(serial.seconds, 3), "mb_per_s": round(total / MB / serial.seconds, 1),
+                                        "ratio_to_floor": round(serial.seconds / floor_s, 2),
+                                        "peak_rss_mb": _r(serial.peak_rss_mb)}  # fmt: skip
+    table.append(("cold scan, one process", f"{serial.seconds:.2f} s", f"{total / MB / serial.seconds:.0f}",
+                  f"{serial.seconds / floor_s:.1f}x floor, peak RSS {_mb(serial.peak_rss_mb)}"))
+    results["per_source"] = {}
+    for source, nbytes in sorted(gen["bytes"].items()):
+        child = bench.cli(home, work / f"only-{source}", "scan", "--source", source)
+        results["per_source"][source] = {"bytes": nbytes, "seconds": round(child.seconds, 3),
+                                         "mb_per_s": round(nbytes / MB / child.seconds, 1)}  # fmt: skip
+        table.append((f"cold scan, {source} only", f"{child.seconds:.2f} s", f"{nbytes / MB / child.seconds:.0f}",
+                      f"{nbytes / MB:.0f} MB of {source} logs"))
 
 
 def small(bench: Bench, args: argparse.Namespace, work: Path, results: dict, table: list) -> None:

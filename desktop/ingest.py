@@ -81,7 +81,8 @@ def scan(
 
     With `workers` > 1 (default: the machine's cores, at most 4) large scans parse files in
     worker processes; every write still happens here, in file order."""
-    workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
+    if workers is None:  # TOKENMIRROR_WORKERS=1 forces one process (benchmarks compare both)
+        workers = int(os.environ.get("TOKENMIRROR_WORKERS") or min(os.cpu_count() or 1, 4))
     if store.path is None:  # an in-memory archive (tests): nobody else can scan into it
         return (yield from _scan(store, sources, env, prices, only, workers))
     with scan_lock(store.path.parent):
