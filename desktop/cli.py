@@ -361,25 +361,17 @@ def _export(args: argparse.Namespace) -> int:
     """`export`: one period as md, html, pdf, csv or json, redacted before it is written (docs/EXPORTS.md)."""
     from desktop.periods import zone
     from desktop.reports.export import ExportPeriod, PeriodError, export
-    from desktop.store import Store
 
-    if args.since and args.until and args.since > args.until:
-        print("tokenmirror: error: --since is after --until", file=sys.stderr)
-        return 2
-    _, store = _open_store(args, create=False)
-    store = store or Store.memory()  # no archive yet: an export of nothing, in the same shape
-    try:
+    _check_range(args)
+    with _reading(args) as store:
         tz = zone(args.tz or store.settings.get("timezone"))
         try:
             period = ExportPeriod.of(args.period, tz, store.settings.get("week_start"), since=args.since,
                                      until=args.until)  # fmt: skip
         except PeriodError as exc:
-            print(f"tokenmirror: error: {exc}", file=sys.stderr)
-            return 2
+            raise _UsageError(str(exc)) from None
         level = args.redact or store.settings.get("redaction_default")
         summary = export(store, args.format, period, level, args.output, renderer=_export_renderer(args.format))
-    finally:
-        store.close()
     print(summary.line())
     return 0
 

@@ -85,6 +85,7 @@ def child(theme: str, out: Path, work: Path) -> int:
     env = Environment(home=home, env={"HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config")}, platform=sys.platform)
     wait_for(Tray.available)
     tm = TokenmirrorApp(AppPaths.at(work / "data"), env, watch=False)
+    tm.findings.notify.disconnect(tm.tray.notify)  # no notification balloon over the tray menu shot
     tm.start(show_window=True)
     tm.settle(120_000)
     window = tm.window
@@ -119,6 +120,12 @@ def child(theme: str, out: Path, work: Path) -> int:
     tm.settle()
     window.sessions.select_first()
     shot("sessions")
+    window.insights.show_everything()
+    window.insights.set_state_filter("open")
+    window.show_page("insights")
+    tm.settle()
+    window.insights.table.selectRow(0)
+    shot("insights")
     window.show_page("settings")
     shot("settings")
 
@@ -143,5 +150,8 @@ def child(theme: str, out: Path, work: Path) -> int:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        sys.exit(child(sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4])))
+        code = child(sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4]))
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)  # every PNG is written: skip the teardown where PySide6 can crash (tests/ui/conftest.py)
     sys.exit(parent(Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "docs" / "screenshots"))

@@ -128,6 +128,29 @@ def session_info(conn: sqlite3.Connection, source: str, session_id: str) -> tupl
     ).fetchone()
 
 
+def session_spans(conn: sqlite3.Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, str], tuple]:
+    """(source, session) -> (first ts ms, last ts ms, project, first prompt excerpt, tokens, cost or None when
+    nothing is priced): what names a session a finding points at; sessions with no calls left are missing."""
+    found: dict[tuple[str, str], tuple] = {}
+    unique = sorted(set(keys))
+    for i in range(0, len(unique), 400):  # well under SQLite's bound-parameter limit
+        chunk = unique[i : i + 400]
+        values = ", ".join("(?, ?)" for _ in chunk)
+        rows = conn.execute(
+            f"WITH k(source, session_id) AS (VALUES {values}) "
+            "SELECT k.source, k.session_id, min(e.ts_ms), max(e.ts_ms), max(e.project_path), "
+            "(SELECT p.excerpt FROM prompt p WHERE p.source = k.source AND p.session_id = k.session_id "
+            " AND p.excerpt IS NOT NULL AND p.excerpt != '' ORDER BY p.ts_ms LIMIT 1), "
+            f"sum({_TOTAL}), sum({DISPLAY_COST}) "
+            "FROM k JOIN usage_event e ON e.source = k.source AND e.session_id = k.session_id "
+            "GROUP BY k.source, k.session_id",
+            [part for key in chunk for part in key],
+        )
+        for source, session_id, *span in rows:
+            found[(source, session_id)] = tuple(span)
+    return found
+
+
 def ui_state(conn: sqlite3.Connection) -> dict[str, Any]:
     """The window's remembered state (sorts, widths, choices), kept in the archive, never in the home."""
     row = conn.execute("SELECT value FROM setting WHERE key = ?", (UI_STATE_KEY,)).fetchone()

@@ -8,7 +8,7 @@
 5. demo only: a sample HOME (logs of two assistants, a git repository) in a temporary folder
 6. the archive: Store.open (migrations, with a copy first); an environment problem is shown
    in one sentence and the app exits 1
-7. TaskRunner, Archive (settings and window state), Scanner
+7. TaskRunner, Archive (settings and window state), Scanner, FindingsFeed (detectors after each scan)
 8. MainWindow (pages read the archive off the GUI thread as soon as they exist)
 9. the tray icon, or the window when the desktop has no system tray
 10. LogWatcher and the first scan (a progress bar while it runs; the window stays usable)
@@ -42,6 +42,7 @@ from desktop.paths import AppPaths
 from desktop.sources import SOURCES, Environment, Source
 from desktop.store import Store
 from desktop.ui.archive import Archive
+from desktop.ui.findings import FindingsFeed
 from desktop.ui.icons import app_icon
 from desktop.ui.palette import dark_palette
 from desktop.ui.scanner import Scanner
@@ -202,10 +203,14 @@ class TokenmirrorApp(QObject):
         self.tasks = TaskRunner(self)
         self.archive = Archive.open(self.store, self.tasks, self)
         self.scanner = Scanner(self.archive, self.sources, env, self)
+        self.findings = FindingsFeed(self.archive, self.scanner, today=today, parent=self)
         log.info("building the window")
-        self.window = MainWindow(self.archive, self.scanner, self.sources, icon=app_icon(), today=today)
+        self.window = MainWindow(self.archive, self.scanner, self.sources, icon=app_icon(), today=today,
+                                 findings=self.findings)  # fmt: skip
         self.window.quit_requested.connect(self.quit)
         self.tray = Tray(self.window, self.archive, self.scanner, self.quit, today=today, parent=self)
+        self.findings.loaded.connect(self.tray.set_findings)
+        self.findings.notify.connect(self.tray.notify)
         self.use_tray = Tray.available() if use_tray is None else use_tray
         self.watcher = LogWatcher(self.sources, env, self.tasks, lambda: self.archive.settings, self)
         self.watcher.scan_wanted.connect(lambda why: self.scanner.request())
@@ -289,7 +294,7 @@ def run_app(paths: AppPaths, demo: bool = False) -> int:
     app.setApplicationName("Tokenmirror")
     app.setApplicationDisplayName("Tokenmirror")
     app.setApplicationVersion(__version__)
-    app.setDesktopFileName("tokenmirror")
+    app.setDesktopFileName("io.github.tokenmirror.Tokenmirror")  # the .desktop entry: Wayland finds the icon by it
     app.setWindowIcon(app_icon())
     app.setQuitOnLastWindowClosed(False)
     follow_theme(app)

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QLabel, QMenu, QSystemTrayIcon, QWidgetAction
 from desktop import formatting as fmt
 from desktop.ui.archive import Archive
 from desktop.ui.data import Totals, TraySummary, load_recent
+from desktop.ui.findings import FindingsSnapshot, latest_words
 from desktop.ui.icons import tray_icon
 from desktop.ui.pages.overview import project_label
 from desktop.ui.scanner import Scanner
@@ -50,6 +51,7 @@ class Tray(QObject):
         self._today = today or (lambda: datetime.now(self.archive.timezone()).date())
         self.summary: TraySummary | None = None
         self.has_finding = False
+        self.latest_finding: tuple[int, str] | None = None  # (id, one line) of the newest finding not dismissed
         self.state = "idle"
         self.actions: dict[str, QAction] = {}
         self.menu = QMenu()
@@ -58,6 +60,7 @@ class Tray(QObject):
         self.icon.setContextMenu(self.menu)
         self.icon.setToolTip("Tokenmirror")
         self.icon.activated.connect(self._on_activated)
+        self.icon.messageClicked.connect(lambda: self.window.show_finding())
         self.rebuild_menu()
         self._refresh_timer = QTimer(self, singleShot=True, interval=200)
         self._refresh_timer.timeout.connect(self.refresh)
@@ -91,6 +94,22 @@ class Tray(QObject):
     def set_finding(self, new: bool) -> None:
         self.has_finding = new
         self._update_state()
+
+    def set_findings(self, snapshot: FindingsSnapshot) -> None:
+        """The icon says "new finding" while any finding is new (not seen, not dismissed); the menu names the latest."""
+        latest = snapshot.latest()
+        self.latest_finding = (latest["id"], latest_words(latest)) if latest else None
+        self.set_finding(snapshot.open_count > 0)
+
+    def can_notify(self) -> bool:
+        return self.icon.isVisible() and QSystemTrayIcon.supportsMessages()
+
+    def notify(self, title: str, message: str) -> None:
+        """A desktop notification from the tray icon, where there is one to speak from."""
+        if not self.can_notify():
+            log.info("notification not shown (no tray icon): %s", title)
+            return
+        self.icon.showMessage(title, message, QSystemTrayIcon.MessageIcon.Information, 15_000)
 
     def _update_state(self) -> None:
         state = "importing" if self.scanner.running else "finding" if self.has_finding else "idle"
@@ -131,6 +150,11 @@ class Tray(QObject):
             action.setText(line)
             self.menu.addAction(action)
             self.actions[f"info{i}"] = action
+        if self.latest_finding is not None:
+            finding_id, words = self.latest_finding
+            action = self.menu.addAction(f"Latest finding: {words}", lambda: self.window.show_finding(finding_id))
+            action.setToolTip("Open it in Insights")
+            self.actions["finding"] = action
         self.menu.addSeparator()
         self.actions["open"] = self.menu.addAction("Open Tokenmirror", self.open_window)
         self.actions["scan"] = self.menu.addAction("Scan now", lambda: self.scanner.request(manual=True))

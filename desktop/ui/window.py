@@ -23,6 +23,8 @@ from desktop import formatting as fmt
 from desktop.ingest import ScanProgress
 from desktop.sources import Source
 from desktop.ui.archive import Archive
+from desktop.ui.findings import FindingsFeed, FindingsSnapshot, SessionRef
+from desktop.ui.pages.insights import InsightsPage
 from desktop.ui.pages.overview import OverviewPage
 from desktop.ui.pages.projects import ProjectsPage
 from desktop.ui.pages.sessions import SessionsPage
@@ -31,8 +33,9 @@ from desktop.ui.palette import source_name
 from desktop.ui.scanner import ScanResult, Scanner
 
 log = logging.getLogger(__name__)
-PAGES = ("overview", "projects", "sessions", "settings")
-TITLES = {"overview": "Overview", "projects": "Projects", "sessions": "Sessions", "settings": "Settings"}
+PAGES = ("overview", "projects", "sessions", "insights", "settings")
+TITLES = {"overview": "Overview", "projects": "Projects", "sessions": "Sessions", "insights": "Insights",
+          "settings": "Settings"}  # fmt: skip
 
 
 class MainWindow(QMainWindow):
@@ -40,10 +43,12 @@ class MainWindow(QMainWindow):
     page_changed = Signal(str)
 
     def __init__(self, archive: Archive, scanner: Scanner, sources: list[Source], *, icon: QIcon | None = None,
-                 today: Callable[[], date] | None = None, parent: QWidget | None = None) -> None:  # fmt: skip
+                 today: Callable[[], date] | None = None, findings: FindingsFeed | None = None,
+                 parent: QWidget | None = None) -> None:  # fmt: skip
         super().__init__(parent)
         self.archive = archive
         self.scanner = scanner
+        self.findings = findings or FindingsFeed(archive, scanner, today=today, parent=self)
         self.hide_on_close = False  # True when a tray icon can bring the window back
         self.setWindowTitle("Tokenmirror")
         if icon is not None:
@@ -51,9 +56,11 @@ class MainWindow(QMainWindow):
         self.overview = OverviewPage(archive, today=today, parent=self)
         self.projects = ProjectsPage(archive, today=today, parent=self)
         self.sessions = SessionsPage(archive, today=today, parent=self)
+        self.insights = InsightsPage(archive, self.findings, parent=self)
         self.settings_page = SettingsPage(archive, sources, scanner.env, parent=self)
         self.pages: dict[str, QWidget] = {"overview": self.overview, "projects": self.projects,
-                                          "sessions": self.sessions, "settings": self.settings_page}  # fmt: skip
+                                          "sessions": self.sessions, "insights": self.insights,
+                                          "settings": self.settings_page}  # fmt: skip
 
         self.sidebar = QListWidget(self)
         self.sidebar.setObjectName("sidebar")
@@ -103,6 +110,9 @@ class MainWindow(QMainWindow):
         self.projects.project_selected.connect(self.overview.set_project)
         self.projects.sessions_requested.connect(self._show_project_sessions)
         self.overview.sessions_requested.connect(self._show_day_sessions)
+        self.overview.insights_requested.connect(lambda: self.show_page("insights"))
+        self.insights.session_requested.connect(self.show_session)
+        self.findings.loaded.connect(self._on_findings)
 
         size = archive.ui_state("window_size") or [1180, 780]
         self.resize(int(size[0]), int(size[1]))
@@ -136,6 +146,7 @@ class MainWindow(QMainWindow):
         self.overview.reload()
         self.projects.reload()
         self.sessions.reload()
+        self.findings.reload()
 
     def _show_project_sessions(self, project: str) -> None:
         self.sessions.show_project(project)
@@ -144,6 +155,40 @@ class MainWindow(QMainWindow):
     def _show_day_sessions(self, first: date, last: date) -> None:
         self.sessions.show_days(first, last)
         self.show_page("sessions")
+
+    def show_session(self, ref: SessionRef) -> None:
+        """Sessions, filtered to the days the session spans, with that session selected and open."""
+        sessions = self.sessions
+
+        def select() -> None:
+            sessions.reloaded.disconnect(select)
+            for r in range(sessions.table.proxy.rowCount()):
+                row = sessions.table.row_at(r) or {}
+                if (row.get("source"), row.get("session_id")) == (ref.source, ref.session_id):
+                    sessions.table.selectRow(r)
+                    sessions.table.scrollTo(sessions.table.proxy.index(r, 0))
+                    return
+            self.statusBar().showMessage("That session is no longer in the archive.", 8000)
+
+        sessions.search.clear()
+        sessions.reloaded.connect(select)
+        if ref.first is not None and ref.last is not None:
+            sessions.show_days(ref.first, ref.last)
+        else:
+            sessions.set_range("all")
+        self.show_page("sessions")
+
+    def show_finding(self, finding_id: int | None = None) -> None:
+        """The window, on Insights, with that finding selected (tray menu and notifications)."""
+        self.show_and_raise()
+        self.show_page("insights")
+        if finding_id is not None:
+            self.insights.select_finding(finding_id)
+
+    def _on_findings(self, snapshot: FindingsSnapshot) -> None:
+        new = snapshot.open_count
+        self.sidebar.item(PAGES.index("insights")).setText(f"Insights ({new} new)" if new else "Insights")
+        self.overview.set_findings(new, len(snapshot.active))
 
     # --- showing and hiding -----------------------------------------------------------------
     def show_and_raise(self) -> None:

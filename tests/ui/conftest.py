@@ -143,22 +143,3 @@ def make_app(qtbot, paths: AppPaths):
 @pytest.fixture
 def app(make_app, home: Path):
     return make_app(home)
-
-
-_EXIT_STATUS: list[int] = []
-
-
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    _EXIT_STATUS.append(int(exitstatus))
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_unconfigure(config: pytest.Config) -> None:
-    """Leave without interpreter teardown: PySide6 can crash freeing leftover wrappers in random order
-    after every test has passed (a refcount fault in C++ code, not ours), which would turn green red."""
-    import sys
-
-    if _EXIT_STATUS:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(_EXIT_STATUS[-1])

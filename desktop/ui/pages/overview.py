@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import formatting as fmt
+from desktop.ui import palette as pal
 from desktop.ui.archive import Archive
 from desktop.ui.charts import UsageChart
 from desktop.ui.data import ChartData, Totals, UsageCube, empty_cube, load_usage, range_for, week_so_far
@@ -51,6 +52,7 @@ def weekday_span(first: date, last: date) -> str:
 class OverviewPage(QWidget):
     reloaded = Signal()  # new data from the archive is on screen
     sessions_requested = Signal(object, object)  # (first day, last day): "Show sessions" on a bar
+    insights_requested = Signal()  # the findings line was clicked
 
     def __init__(self, archive: Archive, today: Callable[[], date] | None = None,
                  parent: QWidget | None = None) -> None:  # fmt: skip
@@ -85,6 +87,12 @@ class OverviewPage(QWidget):
         self.cost_card = StatCard("Cost", self)
         self.commits_card = StatCard("Commits", self)
         self.project_card = StatCard("Top project", self)
+        self.findings_link = QPushButton("", self)
+        self.findings_link.setFlat(True)
+        self.findings_link.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.findings_link.setToolTip("Open Insights: where tokens went without producing work")
+        self.findings_link.clicked.connect(self.insights_requested.emit)
+        self.findings_link.hide()
         cards = QGridLayout()
         cards.setSpacing(10)
         for i, card in enumerate((self.tokens_card, self.cost_card, self.commits_card, self.project_card)):
@@ -144,6 +152,7 @@ class OverviewPage(QWidget):
         heading_row.addWidget(self.heading)
         heading_row.addSpacing(8)
         heading_row.addWidget(self.week_note, 1)
+        heading_row.addWidget(self.findings_link)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 14, 16, 12)
         layout.setSpacing(10)
@@ -311,6 +320,22 @@ class OverviewPage(QWidget):
             self.reload()
         elif key == "week_start":
             self.refresh()
+
+    def set_findings(self, new: int, open_findings: int) -> None:
+        """The findings line: "3 new findings →" in the accent colour, open ones quieter, nothing when none."""
+        if new:
+            text = f"● {new} new finding{'s' if new != 1 else ''} →"
+            colour = self.palette().color(self.palette().ColorRole.Link).name()
+        elif open_findings:
+            text = f"{open_findings} finding{'s' if open_findings != 1 else ''} to review →"
+            colour = pal.muted_text(self.palette()).name()
+        else:
+            self.findings_link.hide()
+            return
+        self.findings_link.setText(text)
+        self.findings_link.setStyleSheet(f"QPushButton {{ color: {colour}; border: none; padding: 2px 4px; }}"
+                                         "QPushButton:hover { text-decoration: underline; }")  # fmt: skip
+        self.findings_link.show()
 
     def go_to_day(self, day: date) -> None:
         self.set_custom(day - timedelta(days=3), day + timedelta(days=3))
