@@ -163,11 +163,12 @@ def _finding(
     if longest:
         parts.append(f"{len(longest.calls)} tool calls in a row with no prompt from you")
     if repeated:
-        errors = sum(1 for c in repeated.calls if c.is_error)
-        what = f"failed {errors} times" if errors else "ran"
-        parts.append(
-            f"the same {repeated.calls[0].name} call {what} {len(repeated.calls)} times with no edit between"
-        )
+        errors, runs = sum(1 for c in repeated.calls if c.is_error), len(repeated.calls)
+        if errors == runs:
+            what = f"failed {runs} times"
+        else:
+            what = f"ran {runs} times" + (f" ({errors} of them failed)" if errors else "")
+        parts.append(f"the same {repeated.calls[0].name} call {what} with no edit between")
     ranked = sorted(items, key=lambda i: -i["calls"])
     return Finding(
         detector=DETECTOR,
