@@ -85,7 +85,7 @@ def scan(
         workers = int(os.environ.get("TOKENMIRROR_WORKERS") or min(os.cpu_count() or 1, 4))
     if store.path is None:  # an in-memory archive (tests): nobody else can scan into it
         return (yield from _scan(store, sources, env, prices, only, workers))
-    with scan_lock(store.path.parent):
+    with scan_lock(store.path.parent), store.bulk_writes():
         return (yield from _scan(store, sources, env, prices, only, workers))
 
 
