@@ -1,5 +1,5 @@
-"""`make screenshots`: the app on demo data under Xvfb + jwm; PNGs of every page and the tray menu,
-light and dark, in docs/screenshots/.
+"""`make screenshots`: the app on demo data under Xvfb + jwm; PNGs of every page, the export dialog and the
+tray menu, light and dark, in docs/screenshots/.
 
 Pages are grabbed with QWidget.grab(); the tray menu, which lives outside the window, with
 ImageMagick's `import -window root`. Usage: python packaging/screenshots.py [OUT_DIR]
@@ -128,6 +128,16 @@ def child(theme: str, out: Path, work: Path) -> int:
     shot("insights")
     window.show_page("settings")
     shot("settings")
+
+    window.show_page("overview")
+    dialog = window.open_export("last-week")  # as the Overview's Export… opens it, on a finished week
+    dialog.resize(1120, 720)
+    dialog.move(80, 60)
+    wait_for(dialog.preview_is_current, 60_000)
+    tm.settle()
+    QTest.qWait(150)
+    dialog.grab().save(str(out / f"export-{theme}.png"))
+    dialog.close()
 
     window.hide()
     icon = tm.tray.icon

@@ -162,6 +162,8 @@ class Tray(QObject):
             self.actions["scan"].setText("Importing…")
             self.actions["scan"].setEnabled(False)
         pause = "Resume automatic imports" if self.scanner.paused else "Pause automatic imports"
+        self.actions["export"] = self.menu.addAction("Export week…", lambda: self.window.open_export("this-week"))
+        self.actions["import_cursor"] = self.menu.addAction("Import Cursor CSV…", self.window.import_cursor_csv)
         self.actions["pause"] = self.menu.addAction(pause, lambda: self.scanner.set_paused(not self.scanner.paused))
         self.menu.addSeparator()
         self.actions["quit"] = self.menu.addAction("Quit Tokenmirror", self._quit)

@@ -23,6 +23,7 @@ from desktop import formatting as fmt
 from desktop.ingest import ScanProgress
 from desktop.sources import Source
 from desktop.ui.archive import Archive
+from desktop.ui.export_dialog import ExportDialog
 from desktop.ui.findings import FindingsFeed, FindingsSnapshot, SessionRef
 from desktop.ui.pages.insights import InsightsPage
 from desktop.ui.pages.overview import OverviewPage
@@ -50,6 +51,7 @@ class MainWindow(QMainWindow):
         self.scanner = scanner
         self.findings = findings or FindingsFeed(archive, scanner, today=today, parent=self)
         self.hide_on_close = False  # True when a tray icon can bring the window back
+        self.export_dialog: ExportDialog | None = None  # made when first asked for, then kept
         self.setWindowTitle("Tokenmirror")
         if icon is not None:
             self.setWindowIcon(icon)
@@ -112,6 +114,9 @@ class MainWindow(QMainWindow):
         self.overview.sessions_requested.connect(self._show_day_sessions)
         self.overview.insights_requested.connect(lambda: self.show_page("insights"))
         self.insights.session_requested.connect(self.show_session)
+        self.overview.export_requested.connect(self._export_from_overview)
+        self.settings_page.status_message.connect(lambda text: self.statusBar().showMessage(text, 15_000))
+        self.settings_page.cursor_csv_imported.connect(lambda _: self.findings.recompute())
         self.findings.loaded.connect(self._on_findings)
 
         size = archive.ui_state("window_size") or [1180, 780]
@@ -189,6 +194,28 @@ class MainWindow(QMainWindow):
         new = snapshot.open_count
         self.sidebar.item(PAGES.index("insights")).setText(f"Insights ({new} new)" if new else "Insights")
         self.overview.set_findings(new, len(snapshot.active))
+
+    # --- export and import ------------------------------------------------------------------
+    def open_export(self, preset: str | None = None) -> ExportDialog:
+        """The export dialog (one, kept), on `preset` ("this-week", ...) when given, raised."""
+        if self.export_dialog is None:
+            self.export_dialog = ExportDialog(self.archive, today=self.overview.today, parent=self)
+        if preset is not None:
+            self.export_dialog.set_period(preset)
+        self.export_dialog.show()
+        self.export_dialog.raise_()
+        self.export_dialog.activateWindow()
+        return self.export_dialog
+
+    def _export_from_overview(self) -> None:
+        first, last = self.overview.current_range()
+        self.open_export().follow_range(self.overview.range_kind, self.overview.back, first, last)
+
+    def import_cursor_csv(self) -> None:
+        """The window on Settings, where the import reports, then the file dialog."""
+        self.show_and_raise()
+        self.show_page("settings")
+        self.settings_page.import_cursor_csv()
 
     # --- showing and hiding -----------------------------------------------------------------
     def show_and_raise(self) -> None:

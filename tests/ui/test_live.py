@@ -29,7 +29,8 @@ def test_tray_tooltip_and_menu(app):
     assert lines[1].endswith(f"({fmt.delta(THIS_WEEK_TOKENS, LAST_WEEK_TOKENS)} vs last week)")
     assert lines[2].startswith("Top project: shop-api · 304k tok")
     texts = [a.text() for a in tray.menu.actions() if not a.isSeparator()]
-    assert texts[3:] == ["Open Tokenmirror", "Scan now", "Pause automatic imports", "Quit Tokenmirror"]
+    assert texts[3:] == ["Open Tokenmirror", "Scan now", "Export week…", "Import Cursor CSV…",
+                          "Pause automatic imports", "Quit Tokenmirror"]
 
 
 @pytest.mark.qt_log_ignore("This plugin does not support")

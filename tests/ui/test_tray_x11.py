@@ -42,5 +42,6 @@ def test_tray_icon_menu_and_window_under_x11(home, paths, tmp_path):
     assert seen["tooltip"].startswith("today: 0 tok")
     assert seen["menu_shown"]
     assert seen["menu"][0] == "Today: 0 tok · $0.00" and seen["menu"][1].startswith("This week: 356k tok")
-    assert seen["menu"][3:] == ["Open Tokenmirror", "Scan now", "Pause automatic imports", "Quit Tokenmirror"]
+    assert seen["menu"][3:] == ["Open Tokenmirror", "Scan now", "Export week…", "Import Cursor CSV…",
+                                "Pause automatic imports", "Quit Tokenmirror"]
     assert seen["window_visible"] and seen["hidden_to_tray"]

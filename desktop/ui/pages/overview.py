@@ -53,6 +53,7 @@ class OverviewPage(QWidget):
     reloaded = Signal()  # new data from the archive is on screen
     sessions_requested = Signal(object, object)  # (first day, last day): "Show sessions" on a bar
     insights_requested = Signal()  # the findings line was clicked
+    export_requested = Signal()  # "Export…": the export dialog, starting from the range shown
 
     def __init__(self, archive: Archive, today: Callable[[], date] | None = None,
                  parent: QWidget | None = None) -> None:  # fmt: skip
@@ -93,6 +94,9 @@ class OverviewPage(QWidget):
         self.findings_link.setToolTip("Open Insights: where tokens went without producing work")
         self.findings_link.clicked.connect(self.insights_requested.emit)
         self.findings_link.hide()
+        self.export_button = QPushButton("Export…", self)
+        self.export_button.setToolTip("Write a private summary of a period: PDF, HTML, Markdown, CSV or JSON")
+        self.export_button.clicked.connect(self.export_requested.emit)
         cards = QGridLayout()
         cards.setSpacing(10)
         for i, card in enumerate((self.tokens_card, self.cost_card, self.commits_card, self.project_card)):
@@ -153,6 +157,7 @@ class OverviewPage(QWidget):
         heading_row.addSpacing(8)
         heading_row.addWidget(self.week_note, 1)
         heading_row.addWidget(self.findings_link)
+        heading_row.addWidget(self.export_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 14, 16, 12)
         layout.setSpacing(10)

@@ -83,7 +83,7 @@ def load_sessions(store: Store, window: Window) -> list[dict[str, Any]]:
             first_prompt=" ".join(first.split()),
             minutes=max(int((end - start).total_seconds() // 60), 0),
             day=start.date(),
-            _search=" ".join([project, first, row["session_id"], " ".join(row["models"]), source_name(row["source"])]),
+            _search=" ".join([project, first, row["session_id"] or "", " ".join(row["models"]), source_name(row["source"])]),
         ))  # fmt: skip
     rows.sort(key=lambda r: r["start"], reverse=True)
     return rows

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 import zoneinfo
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -28,11 +31,17 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import autostart
+from desktop.cursor_csv import ImportSummary, import_cursor_csv
+from desktop.errors import KnownError
 from desktop.periods import zone
 from desktop.sources import Environment, Source
-from desktop.ui.archive import Archive
+from desktop.store import Store
+from desktop.ui.archive import WRITE_LANE, Archive
+from desktop.ui.scanner import base_prices
 from desktop.ui.tables import muted_style
-from desktop.ui.tasks import TaskFailure
+from desktop.ui.tasks import Task, TaskFailure
+
+log = logging.getLogger(__name__)
 
 WEEK_STARTS = [("monday", "Monday"), ("sunday", "Sunday"), ("saturday", "Saturday")]
 PRICE_FIELDS = [  # column title, LiteLLM field (USD per token); the table shows USD per million tokens
@@ -43,6 +52,17 @@ PRICE_FIELDS = [  # column title, LiteLLM field (USD per token); the table shows
 ]
 PER_MILLION = 1_000_000
 SYSTEM_ZONE = "System time zone"
+ERROR_STYLE = "color: #C62828;"
+
+
+def cursor_csv_job(db_path: Path, csv_path: Path) -> ImportSummary:
+    """Import Cursor's usage CSV on a worker, with its own connection (one transaction)."""
+    store = Store.open(db_path, migrate=False)
+    try:
+        prices = base_prices().with_overrides(store.settings.get("price_overrides") or {})
+        return import_cursor_csv(store, csv_path, prices)
+    finally:
+        store.close()
 
 
 def _heading(text: str, parent: QWidget) -> QLabel:
@@ -113,6 +133,9 @@ class SourceRow(QWidget):
 
 
 class SettingsPage(QWidget):
+    cursor_csv_imported = Signal(object)  # ImportSummary: new rows are in the archive
+    status_message = Signal(str)  # one line for the window's status bar
+
     def __init__(self, archive: Archive, sources: Sequence[Source], env: Environment | None = None,
                  parent: QWidget | None = None) -> None:  # fmt: skip
         super().__init__(parent)
@@ -141,6 +164,10 @@ class SettingsPage(QWidget):
             row.changed.connect(self._save_sources)
             group_layout.addWidget(row)
             self.source_rows[source.id] = row
+            if source.id == "cursor":
+                group_layout.addWidget(self._cursor_import_box(group))
+        if "cursor" not in self.source_rows:
+            group_layout.addWidget(self._cursor_import_box(group))
         layout.addWidget(group)
 
         # Time and commits
@@ -244,9 +271,79 @@ class SettingsPage(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setWidget(body)
+        self.scroll = scroll
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)
+
+    def _cursor_import_box(self, parent: QWidget) -> QWidget:
+        """Cursor's dashboard CSV: the measured numbers that its local database only bounds from below."""
+        box = QWidget(parent)
+        self.cursor_import_button = QPushButton("Import Cursor CSV…", box)
+        self.cursor_import_button.setToolTip("The usage-events CSV you download from Cursor's dashboard")
+        self.cursor_import_button.clicked.connect(lambda: self.import_cursor_csv())
+        explain = QLabel("Cursor keeps only a lower bound of its usage on this machine. Download the usage CSV "
+                         "from Cursor's dashboard and import it: its rows replace that bound for the days it "
+                         "covers, and importing it again adds nothing.", box)  # fmt: skip
+        explain.setWordWrap(True)
+        explain.setStyleSheet(muted_style(self))
+        self.cursor_import_result = QLabel("", box)
+        self.cursor_import_result.setWordWrap(True)
+        self.cursor_import_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.cursor_import_result.hide()
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        top.addWidget(explain, 1)
+        top.addWidget(self.cursor_import_button, 0, Qt.AlignmentFlag.AlignTop)
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(24, 0, 0, 8)
+        layout.setSpacing(4)
+        layout.addLayout(top)
+        layout.addWidget(self.cursor_import_result)
+        self.cursor_import_box = box
+        return box
+
+    def import_cursor_csv(self, file: str | Path | None = None) -> Task | None:
+        """Ask for the CSV (a native file dialog) unless given, then import it on the archive lane."""
+        if file is None:
+            file, _ = QFileDialog.getOpenFileName(self, "Import Cursor's usage CSV", "",
+                                                  "Cursor usage CSV (*.csv);;All files (*)")  # fmt: skip
+            if not file:
+                return None
+        csv_path, db_path = Path(file), self.archive.db_path
+        self.scroll.ensureWidgetVisible(self.cursor_import_box)  # where the result will be said
+        self.cursor_import_button.setEnabled(False)
+        self.cursor_import_result.setStyleSheet(muted_style(self))
+        self.cursor_import_result.setText(f"Importing {csv_path.name}…")
+        self.cursor_import_result.show()
+        return self.archive.tasks.run(lambda: cursor_csv_job(db_path, csv_path), on_done=self._cursor_imported,
+                                      on_error=self._cursor_import_failed, lane=WRITE_LANE, name="import cursor csv")  # fmt: skip
+
+    def _cursor_imported(self, summary: ImportSummary | None) -> None:
+        self.cursor_import_button.setEnabled(True)
+        if summary is None:
+            self.cursor_import_result.hide()
+            return
+        line = summary.line()
+        log.info("cursor csv: %s", line)
+        text = line[:1].upper() + line[1:]
+        self.cursor_import_result.setStyleSheet("")
+        self.cursor_import_result.setText(text)
+        self.status_message.emit(text)
+        if summary.added or summary.replaced_local:
+            self.archive.data_changed.emit()  # the pages read the archive again, as after a scan
+        self.cursor_csv_imported.emit(summary)
+
+    def _cursor_import_failed(self, failure: TaskFailure) -> None:
+        self.cursor_import_button.setEnabled(True)
+        if not isinstance(failure.error, (KnownError, OSError, sqlite3.OperationalError)):
+            self.cursor_import_result.hide()
+            raise failure.error  # a bug: the excepthook logs and shows it
+        log.warning("cursor csv not imported: %s", failure.error)
+        text = f"Not imported: {failure.error}"
+        self.cursor_import_result.setStyleSheet(ERROR_STYLE)
+        self.cursor_import_result.setText(text)
+        self.status_message.emit(text)
 
     @staticmethod
     def _short(path: str, env: Environment) -> str:
