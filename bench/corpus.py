@@ -1,9 +1,10 @@
 """Benchmark corpus: a fake HOME of Claude Code and Codex logs plus the totals a correct reader reports.
+With `mix=True` a quarter of the bytes go to six other assistants (bench/_mix.py).
 
 An independent implementation of the counting rules of LOG-FORMATS.md: the totals come from the
 billed calls the generator created (its ground truth), never from re-parsing what it wrote.
 
-    generate(root, target_bytes, seed=1, files=None) -> {"rows", "totals", "partial_lines", ...}
+    generate(root, target_bytes, seed=1, files=None, mix=False) -> {"rows", "totals", "partial_lines", ...}
     append_claude(root, nbytes, seed) -> {"rows", "totals"}          the increase a rescan must show
     complete_partial_lines(root) -> {"rows", "totals"}                ditto, after finishing partial lines
 
@@ -37,6 +38,7 @@ from ._common import (
     Sink,
     Truth,
 )
+from ._mix import MIX_DIRS, MIX_SHARE, write_mix
 
 EXPECTED = "expected.json"
 STATE = "bench-state.json"
@@ -67,7 +69,8 @@ class Gen:
         return self.quota[source] - self.sink.files[source]
 
 
-def generate(root: Path, target_bytes: int, seed: int = 1, files: int | None = None) -> dict:
+def generate(root: Path, target_bytes: int, seed: int = 1, files: int | None = None,
+             mix: bool = False) -> dict:
     """Writes the corpus under `root` (a fake HOME) and returns the expected report.
 
     The result also has `partial_lines` ([{path, delta}]: lines left without their newline),
@@ -75,9 +78,15 @@ def generate(root: Path, target_bytes: int, seed: int = 1, files: int | None = N
     Sizes land within about 10% of `target_bytes`. `files` forces the exact number of .jsonl
     files (many small files for rescan tests); a realistic session file is at least ~2.8 KB on
     average, so with `files` a smaller target ends up at that floor.
+
+    `mix=True`: about 25% of the bytes are Gemini CLI, Qwen Code, Copilot CLI, pi, Amp and OpenCode logs
+    (their own rng: bench/_mix.py); the result then also has `cases` (per source and case, the report
+    of the calls only that case's files hold). `mix=False` writes exactly what it always wrote.
     """
     root = Path(root)
-    for name in (".claude", ".codex", EXPECTED, STATE):
+    if mix and files:
+        raise ValueError("files forces the Claude and Codex file count: it does not combine with mix")
+    for name in (".claude", ".codex", EXPECTED, STATE) + (MIX_DIRS if mix else ()):
         if (root / name).exists():
             raise FileExistsError(f"{root / name} exists: generate() needs an empty root")
     root.mkdir(parents=True, exist_ok=True)
@@ -93,8 +102,9 @@ def generate(root: Path, target_bytes: int, seed: int = 1, files: int | None = N
         file_budget = max(1, target // files)
         cap = int(min(MAX_LINE_CONTENT, max(300, file_budget // 4)))
     g = Gen(root, f"tokenmirror-bench:{seed}", cap, file_budget, quota)
-    claude_target = int(target * CLAUDE_SHARE)
-    codex_target = target - claude_target
+    mix_target = int(target * MIX_SHARE) if mix else 0
+    claude_target = int((target - mix_target) * CLAUDE_SHARE)
+    codex_target = target - mix_target - claude_target
 
     g.feats = claude_feats = Features(g.rng, CLAUDE_FEATURES)
     cw = ClaudeWriter(g)
@@ -105,6 +115,7 @@ def generate(root: Path, target_bytes: int, seed: int = 1, files: int | None = N
     xw = CodexWriter(g)
     if not quota or quota["codex"]:
         _fill(g, "codex", codex_target, CODEX_START_MS, xw.session)
+    mixed = write_mix(g, mix_target, seed) if mix else None
 
     report = g.truth.report()
     _write_json(root / EXPECTED, report)
@@ -116,14 +127,20 @@ def generate(root: Path, target_bytes: int, seed: int = 1, files: int | None = N
         "partial_lines": [partial] if partial else [],
         "claude_sessions": cw.sessions,
     }
+    if mixed:
+        state["mix"] = True
     _write_json(root / STATE, state)
+    features = {"claude": dict(claude_feats.seen), "codex": dict(codex_feats.seen)}
+    if mixed:
+        features.update(mixed["features"])
     return {
         **report,
         "partial_lines": [{"path": str(root / p["path"]), "delta": p["delta"]}
                           for p in state["partial_lines"]],
         "bytes": dict(g.sink.bytes),
         "files": dict(g.sink.files),
-        "features": {"claude": dict(claude_feats.seen), "codex": dict(codex_feats.seen)},
+        "features": features,
+        **({"cases": mixed["cases"]} if mixed else {}),
     }
 
 
@@ -229,10 +246,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--size-mb", type=float, default=50)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--files", type=int, default=None)
+    ap.add_argument("--mix", action="store_true", help="a quarter of the bytes from six other assistants")
     args = ap.parse_args(argv)
     t = time.perf_counter()
     try:
-        out = generate(args.root, int(args.size_mb * 1e6), args.seed, args.files)
+        out = generate(args.root, int(args.size_mb * 1e6), args.seed, args.files, mix=args.mix)
     except (FileExistsError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
