@@ -34,13 +34,7 @@ CASES = {  # what each other assistant must have written at least once (bench/_m
 }
 # Calls a reader misses although LOG-FORMATS.md says how to count them: (source, case) -> why. The
 # source's own comparison leaves that case's calls out; the strict xfail below turns red once fixed.
-READER_GAPS = {
-    ("qwen", "pre_ledger"): (
-        "desktop/sources/qwen_code.py never reads transcript usageMetadata, but LOG-FORMATS §3.8 says builds "
-        "without a ledger are counted from it (key uuid, Gemini semantics): sessions from before the ledger "
-        "(transcripts only, no token-usage-*.jsonl row) are missing from the report"
-    ),
-}
+READER_GAPS: dict[tuple[str, str], str] = {}  # none open today
 _OVERRIDES = (  # variables that move an assistant's folder away from the fake home
     "CLAUDE_CONFIG_DIR CODEX_HOME GEMINI_CLI_HOME QWEN_HOME QWEN_RUNTIME_DIR COPILOT_HOME "
     "PI_CODING_AGENT_DIR AMP_DATA_DIR OPENCODE_DATA_DIR GOOSE_PATH_ROOT CLINE_DIR CLINE_DATA_DIR "

@@ -149,3 +149,18 @@ def test_partial_line_bad_bytes_and_unknown_schema(store: Store, isolated_home: 
         fh.write(partial[30:] + b"\n")
     scan_with(store, SOURCES, env_at(isolated_home))
     assert sums(store, "qwen") == (2, 9100, 9000, 0, 501, 0)
+
+
+def test_transcripts_from_before_the_ledger_are_the_record(store: Store, isolated_home: Path) -> None:
+    """LOG-FORMATS §3.8: builds without a ledger are counted from the transcript's usageMetadata, once;
+    answers from the ledger's time are the ledger's."""
+    runtime = isolated_home / ".qwen"
+    usage_meta = {"promptTokenCount": 1000, "candidatesTokenCount": 50, "cachedContentTokenCount": 400,
+                  "thoughtsTokenCount": 7, "totalTokenCount": 1057}  # fmt: skip
+    answer = {"role": "model", "parts": [{"text": "ok"}]}
+    write_lines(transcript(runtime), [chat("assistant", "a1", 1, answer, usageMetadata=usage_meta, model="qwen3-coder-plus")])
+    scan_with(store, SOURCES, env_at(isolated_home))
+    assert sums(store, "qwen") == (1, 600, 400, 0, 50, 7)  # no ledger at all: the transcript counts
+    write_lines(ledger_file(runtime), [record("l1", "2026-07-05T10:00:00.000Z")])  # a later build, with a ledger
+    scan_with(store, SOURCES, env_at(isolated_home))
+    assert sums(store, "qwen") == (2, 18600, 9400, 0, 550, 7)

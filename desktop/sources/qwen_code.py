@@ -5,7 +5,8 @@
   cut by the writer's local month; every month is read and each row is dated by its `timestamp`.
 - `<runtime>/projects/<sanitized cwd>/chats/<sessionId>.jsonl` (older builds: `tmp/<hash>/chats/`):
   transcripts. They are read for sessions, prompts and tool calls, and to give ledger rows the cwd
-  their session ran in, never for usage (`usageMetadata` repeats what the ledger counts).
+  their session ran in. Their `usageMetadata` repeats what the ledger counts, so it is counted only
+  for answers older than the ledger's first record (builds before the ledger existed, §3.8).
 
 Runtime folder: `QWEN_RUNTIME_DIR` > `QWEN_HOME` > `~/.qwen` (Storage.getRuntimeBaseDir,
 QwenLM/qwen-code packages/core/src/config/storage.ts).
@@ -37,6 +38,9 @@ from desktop.sources.timestamps import iso_to_ms
 SOURCE = "qwen"
 LEDGER_PREFIX = "token-usage-"
 SCHEMA_VERSION = 1  # tokenUsageService.ts SCHEMA_VERSION
+# A transcript answer and its ledger record are written moments apart; only answers clearly older than
+# the ledger's first record come from a build without one
+LEDGER_MARGIN_MS = 10 * 60 * 1000
 HUMAN_SUBTYPES = (None, "mid_turn_user_message")
 
 
@@ -79,8 +83,16 @@ class ToolResult(msgspec.Struct):
     error: msgspec.Raw = msgspec.Raw()
 
 
+class UsageMetadata(msgspec.Struct):
+    # Gemini semantics: the prompt count includes the cached part; thoughts come on top of the output
+    promptTokenCount: Any = None
+    candidatesTokenCount: Any = None
+    cachedContentTokenCount: Any = None
+    thoughtsTokenCount: Any = None
+
+
 class ChatRecord(msgspec.Struct):
-    # ChatRecord (packages/core/src/services/chatRecordingService.ts); usageMetadata deliberately not read
+    # ChatRecord (packages/core/src/services/chatRecordingService.ts)
     uuid: str | None = None
     sessionId: str | None = None
     timestamp: str | None = None
@@ -93,6 +105,8 @@ class ChatRecord(msgspec.Struct):
     isSidechain: bool | None = None
     message: Content | None = None
     toolCallResult: ToolResult | None = None
+    model: str | None = None
+    usageMetadata: UsageMetadata | None = None
 
 
 _decode_ledger = msgspec.json.Decoder(LedgerRecord).decode
@@ -135,7 +149,7 @@ class QwenCode:
                context: ParseContext) -> LedgerParser | TranscriptParser:  # fmt: skip
         if _is_ledger(str(path)):
             return LedgerParser(path)
-        return TranscriptParser(context)
+        return TranscriptParser(context, ledger_start_ms(path))
 
 
 class _TranscriptIndex:
@@ -244,11 +258,35 @@ class LedgerParser:
         )
 
 
-class TranscriptParser:
-    """Sessions, prompts and tool calls. No usage: the ledger is the one surface (§5 row 38)."""
+def ledger_start_ms(transcript: Path) -> int | None:
+    """The first ledger record of the runtime folder holding this transcript (None: no ledger yet).
+    Answers before it come from builds without a ledger: their transcript is the only record."""
+    runtime = transcript.parent.parent.parent.parent  # <runtime>/projects|tmp/<dir>/chats/<file>
+    try:
+        names = sorted(n for n in os.listdir(runtime / "usage") if n.startswith(LEDGER_PREFIX))
+    except OSError:
+        return None
+    for name in names:  # months in order: the first readable record is the start
+        try:
+            with open(runtime / "usage" / name, "rb") as fh:
+                for raw in fh:
+                    try:
+                        ts = iso_to_ms(_decode_ledger(raw).timestamp)
+                    except BAD_LINE:
+                        continue
+                    if ts is not None:
+                        return ts
+        except OSError:
+            continue
+    return None
 
-    def __init__(self, context: ParseContext) -> None:
+
+class TranscriptParser:
+    """Sessions, prompts and tool calls; usage only from before the ledger existed (one surface, §5 row 38)."""
+
+    def __init__(self, context: ParseContext, ledger_start: int | None) -> None:
         self.context = context
+        self.ledger_start = None if ledger_start is None else ledger_start - LEDGER_MARGIN_MS
 
     def state(self) -> dict[str, Any]:
         return {}
@@ -257,8 +295,9 @@ class TranscriptParser:
         batch = Batch()
         sessions = Sessions(SOURCE)
         for _offset, number, raw in split_lines(chunk):
-            if b'"usageMetadata"' in raw and b'"functionCall"' not in raw:
-                continue  # an answer without tool calls: nothing here but usage, which is the ledger's
+            if b'"usageMetadata"' in raw and b'"functionCall"' not in raw and self.ledger_start is not None \
+                    and b'"timestamp":"' in raw and not self._before_ledger(raw):
+                continue  # an answer without tool calls from the ledger's time: its usage is the ledger's
             try:
                 record = decode_line(_decode_chat, ChatRecord, raw)
                 ts = iso_to_ms(record.timestamp)
@@ -273,6 +312,31 @@ class TranscriptParser:
         sessions.into(batch)
         return batch
 
+    def _before_ledger(self, raw: bytes) -> bool:
+        start = raw.find(b'"timestamp":"') + len(b'"timestamp":"')
+        ts = iso_to_ms(raw[start : raw.find(b'"', start)].decode("ascii", "replace"))
+        return ts is None or self.ledger_start is None or ts < self.ledger_start
+
+    def _usage(self, record: ChatRecord, ts: int, batch: Batch) -> None:
+        usage = record.usageMetadata
+        assert usage is not None
+        prompt_all, cached = count(usage.promptTokenCount), count(usage.cachedContentTokenCount)
+        output, thoughts = count(usage.candidatesTokenCount), count(usage.thoughtsTokenCount)
+        if not (prompt_all or output or thoughts):
+            return
+        cached = min(cached, prompt_all)
+        batch.events.append(UsageEvent(
+            source=SOURCE,
+            dedup_key=f"transcript:{record.uuid or f'{record.sessionId}:{ts}'}",
+            ts_ms=ts,
+            tokens=Tokens(input_uncached=prompt_all - cached, cache_read=cached, output=output, reasoning=thoughts,
+                          reasoning_in_output=False),
+            model=record.model or None,
+            session_id=record.sessionId,
+            is_sidechain=bool(record.isSidechain),
+            project_path=record.cwd,
+        ))  # fmt: skip
+
     def _record(self, record: ChatRecord, ts: int, batch: Batch) -> None:
         message = record.message
         if record.type == "user" and message is not None:
@@ -285,6 +349,8 @@ class TranscriptParser:
                 key = record.uuid or f"{record.sessionId}:{ts}"
                 batch.prompts.append(prompt(SOURCE, key, record.sessionId, ts, text, self.context))
         elif record.type == "assistant" and message is not None:
+            if record.usageMetadata is not None and (self.ledger_start is None or ts < self.ledger_start):
+                self._usage(record, ts, batch)
             for index, part in enumerate(message.parts or ()):
                 call = part.functionCall
                 if call is not None and call.name:
