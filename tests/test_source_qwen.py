@@ -163,4 +163,4 @@ def test_transcripts_from_before_the_ledger_are_the_record(store: Store, isolate
     assert sums(store, "qwen") == (1, 600, 400, 0, 50, 7)  # no ledger at all: the transcript counts
     write_lines(ledger_file(runtime), [record("l1", "2026-07-05T10:00:00.000Z")])  # a later build, with a ledger
     scan_with(store, SOURCES, env_at(isolated_home))
-    assert sums(store, "qwen") == (2, 18600, 9400, 0, 550, 7)
+    assert sums(store, "qwen") == (2, 9600, 9400, 0, 550, 7)
