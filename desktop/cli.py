@@ -43,9 +43,9 @@ def _zone(text: str) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from desktop.sources import assistant_ids
+    from desktop.source_ids import ASSISTANT_IDS
 
-    source_ids = assistant_ids()
+    source_ids = list(ASSISTANT_IDS)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS, help="archive folder (default: per-user data dir)")
     parser = _Parser(prog="tokenmirror", description="Your AI-assistant usage, counted honestly, on your own machine.", parents=[common])

@@ -7,8 +7,6 @@ desktop.sources.cumulative (positive deltas, a lower counter becomes the baselin
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -59,84 +57,21 @@ class Zed:
         return ZedParser(state, context)
 
 
-# --- zstd: `zstandard` when installed, else the system libzstd through ctypes --------------------
-
-
-class _InBuffer(ctypes.Structure):
-    _fields_ = [("src", ctypes.c_void_p), ("size", ctypes.c_size_t), ("pos", ctypes.c_size_t)]
-
-
-class _OutBuffer(ctypes.Structure):
-    _fields_ = [("dst", ctypes.c_void_p), ("size", ctypes.c_size_t), ("pos", ctypes.c_size_t)]
-
-
-_LIB: Any = None
-
-
-def _libzstd() -> Any:
-    global _LIB
-    if _LIB is None:
-        name = ctypes.util.find_library("zstd") or ctypes.util.find_library("libzstd")
-        if not name:
-            _LIB = False
-        else:
-            try:
-                lib = ctypes.CDLL(name)
-                lib.ZSTD_createDStream.restype = ctypes.c_void_p
-                lib.ZSTD_initDStream.argtypes = [ctypes.c_void_p]
-                lib.ZSTD_initDStream.restype = ctypes.c_size_t
-                lib.ZSTD_decompressStream.argtypes = [ctypes.c_void_p, ctypes.POINTER(_OutBuffer), ctypes.POINTER(_InBuffer)]
-                lib.ZSTD_decompressStream.restype = ctypes.c_size_t
-                lib.ZSTD_freeDStream.argtypes = [ctypes.c_void_p]
-                lib.ZSTD_isError.argtypes = [ctypes.c_size_t]
-                lib.ZSTD_isError.restype = ctypes.c_uint
-                _LIB = lib
-            except (OSError, AttributeError):
-                _LIB = False
-    return _LIB or None
+# --- zstd ----------------------------------------------------------------------------------
 
 
 def zstd_decompress(data: bytes, limit: int = MAX_THREAD_BYTES) -> bytes:
     """A whole zstd frame (with or without its content size, as Zed's streaming encoder writes it)."""
-    try:
-        import zstandard  # type: ignore[import-not-found]
+    import zstandard  # only when a compressed thread turns up
 
-        try:
-            with zstandard.ZstdDecompressor().stream_reader(data) as reader:
-                out = reader.read(limit + 1)
-        except zstandard.ZstdError as exc:
-            raise ValueError(f"zstd: {exc}") from None  # a corrupt thread is a bad record
-        if len(out) > limit:
-            raise ValueError("thread payload too large")
-        return out
-    except ImportError:
-        pass
-    lib = _libzstd()
-    if lib is None:
-        raise ValueError("no zstd decoder: install `zstandard`")
-    stream = lib.ZSTD_createDStream()
-    if not stream:
-        raise ValueError("zstd: cannot create a stream")
     try:
-        lib.ZSTD_initDStream(stream)
-        source = ctypes.create_string_buffer(data, len(data))
-        inbuf = _InBuffer(ctypes.cast(source, ctypes.c_void_p), len(data), 0)
-        chunk = ctypes.create_string_buffer(1 << 17)
-        out = bytearray()
-        while True:
-            outbuf = _OutBuffer(ctypes.cast(chunk, ctypes.c_void_p), len(chunk), 0)
-            code = lib.ZSTD_decompressStream(stream, ctypes.byref(outbuf), ctypes.byref(inbuf))
-            if lib.ZSTD_isError(code):
-                raise ValueError("zstd: corrupt frame")
-            out += chunk.raw[: outbuf.pos]
-            if len(out) > limit:
-                raise ValueError("thread payload too large")
-            if code == 0 and inbuf.pos >= inbuf.size:
-                return bytes(out)
-            if inbuf.pos >= inbuf.size and outbuf.pos < outbuf.size:
-                raise ValueError("zstd: truncated frame")
-    finally:
-        lib.ZSTD_freeDStream(stream)
+        with zstandard.ZstdDecompressor().stream_reader(data) as reader:
+            out = reader.read(limit + 1)
+    except zstandard.ZstdError as exc:
+        raise ValueError(f"zstd: {exc}") from None  # a corrupt thread is a bad record
+    if len(out) > limit:
+        raise ValueError("thread payload too large")
+    return out
 
 
 # --- threads --------------------------------------------------------------------------------------
