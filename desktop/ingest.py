@@ -6,6 +6,7 @@ instant leaves either both or neither; rereading is harmless because every row h
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import time
@@ -118,6 +119,9 @@ def _scan(store: Store, sources: Iterable[Source], env: Environment, prices: Pri
     tasks = [_task(p) for p in plans]
     use_pool = workers > 1 and total >= PARALLEL_MIN_BYTES and len(plans) > 1
     pool = ParsePool(workers, context, prices) if use_pool else None
+    # The plan lives as long as the scan: keep the collector's full passes from walking it again and
+    # again (each one holds the GIL: 100-250 ms GUI stalls during a 50,000-file import; docs/LOAD.md)
+    gc.freeze()
     try:
         parsed = pool.map_in_order(tasks) if pool else ((t, None) for t in tasks)
         for index, (plan, (task, future)) in enumerate(zip(plans, parsed)):
@@ -138,6 +142,7 @@ def _scan(store: Store, sources: Iterable[Source], env: Environment, prices: Pri
             writer.add(plan.record)
             result.files_read += 1
     finally:
+        gc.unfreeze()
         if pool:
             pool.close()
     writer.flush()

@@ -115,12 +115,14 @@ class Store:
 
     @contextmanager
     def bulk_writes(self) -> Iterator[None]:
-        """A scan commits often; checkpoint the write-ahead log once at the end instead of every 4 MB
-        (each checkpoint syncs the file: most of the commit cost of a large import)."""
+        """A scan commits often: checkpoint the write-ahead log once at the end instead of every 4 MB
+        (each checkpoint syncs the file), and give the import a large page cache for its duration."""
         self.conn.execute("PRAGMA wal_autocheckpoint = 0")
+        self.conn.execute("PRAGMA cache_size = -65536")  # 64 MB while importing: random-key index pages stay in memory
         try:
             yield
         finally:
+            self.conn.execute("PRAGMA cache_size = -2000")  # back to SQLite's 2 MB: the app keeps several readers
             self.conn.execute("PRAGMA wal_autocheckpoint = 1000")
             try:
                 self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
@@ -176,4 +178,3 @@ def _configure(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: consistent after a crash, fast commits
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA temp_store = MEMORY")
-    conn.execute("PRAGMA cache_size = -65536")  # 64 MB: random-key index pages of a big import stay in memory
