@@ -7,6 +7,7 @@ instant leaves either both or neither; rereading is harmless because every row h
 from __future__ import annotations
 
 import gc
+import json
 import logging
 import os
 import time
@@ -148,7 +149,8 @@ def _scan(store: Store, sources: Iterable[Source], env: Environment, prices: Pri
     writer.flush()
     reprice(store, prices)
     yield ScanProgress("", "", total, total, len(plans), len(plans))
-    return ScanSummary(results, events_before, _event_count(store), time.monotonic() - started)
+    events_after = _event_count(store) if plans else events_before  # nothing read: nothing added
+    return ScanSummary(results, events_before, events_after, time.monotonic() - started)
 
 
 def run_scan(store: Store, sources: Iterable[Source], env: Environment, prices: PriceTable,
@@ -267,12 +269,15 @@ def reprice(store: Store, prices: PriceTable) -> int:
     """Rows priced with another table (a newer bundle, changed overrides) get today's figures."""
     from desktop.model import Tokens
 
+    if store.settings.get("pricing_applied") == prices.version:
+        return 0  # every row was priced with this table already: skip reading them all again
     stale = store.conn.execute(
         "SELECT id, source, model, speed, input_uncached, cache_read, cache_write_5m, cache_write_1h, output, "
         "reasoning, reasoning_in_output, provider FROM usage_event WHERE pricing_version IS NOT ?",
         (prices.version,),
     ).fetchall()
     if not stale:
+        store.settings.set("pricing_applied", prices.version)
         return 0
     updates = []
     for row in stale:
@@ -284,5 +289,10 @@ def reprice(store: Store, prices: PriceTable) -> int:
             "UPDATE usage_event SET computed_cost_usd = ?, computed_cost_bill_usd = ?, price_status = ?, "
             "pricing_version = ? WHERE id = ?",
             updates,
+        )
+        conn.execute(
+            "INSERT INTO setting (key, value) VALUES ('pricing_applied', ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (json.dumps(prices.version),),
         )
     return len(updates)

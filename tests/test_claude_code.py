@@ -293,3 +293,17 @@ def test_excerpts_can_be_turned_off(store: Store, isolated_home: Path) -> None:
     write_lines(claude_file(isolated_home, "s1"), [claude_user(at(DAY), "secret plan", uuid="p1")])
     scan(store, isolated_home)
     assert store.conn.execute("SELECT length, excerpt FROM prompt").fetchone() == (11, None)
+
+
+def test_a_new_price_table_reprices_every_row_once(store: Store, isolated_home: Path) -> None:
+    from desktop.ingest import reprice
+    from tests.helpers import prices
+
+    write_lines(claude_file(isolated_home, "s1"), [claude_assistant(at(DAY), "m1", "r1", input=1_000_000, output=0)])
+    scan(store, isolated_home)
+    before = store.conn.execute("SELECT computed_cost_usd FROM usage_event").fetchone()[0]
+    cheaper = prices().with_overrides({"claude-sonnet-4-5-20250929": {"input_cost_per_token": 1e-06}})
+    assert reprice(store, cheaper) == 1
+    assert store.conn.execute("SELECT computed_cost_usd FROM usage_event").fetchone()[0] == pytest.approx(1.0)
+    assert before == pytest.approx(3.0)
+    assert reprice(store, cheaper) == 0  # already priced with this table: nothing read again

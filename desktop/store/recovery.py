@@ -44,6 +44,7 @@ def set_aside_and_salvage(path: Path, backups: Path) -> Repair:
         try:
             for table in SALVAGED_TABLES:
                 _copy_table(source, store, table, repair)
+            store.conn.execute("DELETE FROM setting WHERE key = 'pricing_applied'")  # salvaged rows: price again
         finally:
             source.close()
     finally:

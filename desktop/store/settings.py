@@ -21,6 +21,7 @@ DEFAULTS: dict[str, Any] = {
     "redaction_default": "prompts",
     "autostart": False,
     "notifications": True,  # tray notifications for new findings and the weekly digest
+    "pricing_applied": None,  # internal: the price table every row was last priced with
     "ui_state": {},  # table sorts and widths, window geometry: the app's own memory
     "insight_thresholds": {},  # detector threshold overrides (docs/INSIGHTS.md)
 }
