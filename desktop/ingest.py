@@ -94,6 +94,17 @@ def scan(
 def _scan(store: Store, sources: Iterable[Source], env: Environment, prices: PriceTable, only: set[str] | None,
           workers: int) -> Generator[ScanProgress, None, ScanSummary]:  # fmt: skip
     started = time.monotonic()
+    # Planning builds a long-lived object per file: no collector passes over it while it grows
+    # (each holds the GIL; the app's GUI thread stalled up to 265 ms on them; docs/LOAD.md)
+    gc.disable()
+    try:
+        return (yield from _scan_planned(store, sources, env, prices, only, workers, started))
+    finally:
+        gc.enable()
+
+
+def _scan_planned(store: Store, sources: Iterable[Source], env: Environment, prices: PriceTable,
+                  only: set[str] | None, workers: int, started: float) -> Generator[ScanProgress, None, ScanSummary]:  # fmt: skip
     settings = store.settings.all()
     context = ParseContext(excerpt_chars=settings["prompt_excerpt_chars"] if settings["store_prompt_excerpts"] else 0)
     events_before = _event_count(store)
@@ -120,9 +131,9 @@ def _scan(store: Store, sources: Iterable[Source], env: Environment, prices: Pri
     tasks = [_task(p) for p in plans]
     use_pool = workers > 1 and total >= PARALLEL_MIN_BYTES and len(plans) > 1
     pool = ParsePool(workers, context, prices) if use_pool else None
-    # The plan lives as long as the scan: keep the collector's full passes from walking it again and
-    # again (each one holds the GIL: 100-250 ms GUI stalls during a 50,000-file import; docs/LOAD.md)
+    # The plan lives as long as the scan: frozen, the collector's full passes never walk it
     gc.freeze()
+    gc.enable()
     try:
         parsed = pool.map_in_order(tasks) if pool else ((t, None) for t in tasks)
         for index, (plan, (task, future)) in enumerate(zip(plans, parsed)):
@@ -142,6 +153,7 @@ def _scan(store: Store, sources: Iterable[Source], env: Environment, prices: Pri
             plan.record.dev, plan.record.inode = plan.stat.st_dev, plan.stat.st_ino
             writer.add(plan.record)
             result.files_read += 1
+            plans[index] = tasks[index] = None  # type: ignore[call-overload]  # freed file by file, not all at the end
     finally:
         gc.unfreeze()
         if pool:

@@ -115,7 +115,9 @@ def refresh_commits(store: Store) -> CommitScanSummary:
         keys = commit_queries.sessions_with_new_activity(conn, last_event, last_tool)
         keys |= commit_queries.sessions_in_cwds(conn, remapped)
         keys |= _sessions_near(store, new_times, window_hours)
-    result = linking.link_sessions(store, keys, window_hours)
+    has_commits = conn.execute('SELECT 1 FROM "commit" LIMIT 1').fetchone() is not None
+    # no commit anywhere: nothing to link, and walking every session's files would only cost time
+    result = linking.link_sessions(store, keys, window_hours) if has_commits else linking.LinkResult(0, 0, 0)
     with store.transaction() as tx:
         commit_queries.sync_set(tx, "event_id", event_mark)
         commit_queries.sync_set(tx, "tool_call_id", tool_mark)
