@@ -128,7 +128,7 @@ class ParsePool:
         # spawn, not fork: the app scans from a thread, and forking a threaded process is unsafe
         self._pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_init_worker,
                                          initargs=(context, prices))  # fmt: skip
-        self.window = workers * 2  # files in flight: bounded memory
+        self.window = workers * 8  # files in flight: enough that one big file does not idle the others; bounded memory
 
     def map_in_order(self, tasks: list[FileTask]) -> Iterator[tuple[FileTask, Future]]:
         pending: list[tuple[FileTask, Future]] = []
