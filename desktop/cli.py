@@ -241,14 +241,10 @@ def _scan(args: argparse.Namespace) -> int:
         commit_summary = refresh_commits(store)
     finally:
         store.close()
-    from desktop.reports.render import table
 
-    rows = []
-    for s in summary.sources:
-        rows.append([s.source, str(s.files_found), str(s.files_read), str(s.events_parsed), str(s.lines_skipped),
-                     str(len(s.unreadable))])  # fmt: skip
-    print(table(["source", "files", "read", "events parsed", "bad lines", "unreadable"], rows, [False] + [True] * 5))
-    print(f"{summary.events_added:+,} events in the archive ({summary.events_after:,} in all), {summary.seconds:.2f} s")
+    from desktop.reports.text import print_scan
+
+    print_scan(summary)
     print(commit_summary.line())
     for s in summary.sources:
         for problem in s.unreadable[:10]:

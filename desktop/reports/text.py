@@ -125,3 +125,19 @@ def print_doctor(data: dict[str, Any]) -> None:
             print(f"  {item['source']:<8} {item['path']}: {item['reason']}")
     if data["ok"]:
         print("\nall good")
+
+
+def print_scan(summary: Any) -> None:
+    """Readers that found logs, one line each; the assistants with nothing on this machine, named once."""
+    from desktop.sources import by_id, tool_of
+
+    found = [s for s in summary.sources if s.files_found]
+    if found:
+        rows = [[s.source, fmt.integer(s.files_found), fmt.integer(s.files_read), fmt.integer(s.events_parsed),
+                 fmt.integer(s.lines_skipped), str(len(s.unreadable))] for s in found]  # fmt: skip
+        print(table(["source", "files", "read", "events parsed", "bad lines", "unreadable"], rows, [False] + [True] * 5))
+    seen = {tool_of(by_id(s.source)) for s in found}
+    absent = sorted({tool_of(by_id(s.source)) for s in summary.sources} - seen)
+    if absent:
+        print(f"no logs found for: {', '.join(absent)}")
+    print(f"{summary.events_added:+,} events in the archive ({summary.events_after:,} in all), {summary.seconds:.2f} s")
