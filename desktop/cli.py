@@ -506,6 +506,13 @@ def _repair(args: argparse.Namespace) -> int:
 
 
 def _app(args: argparse.Namespace, demo: bool) -> int:
+    import os
+
+    if sys.platform.startswith("linux") and not any(
+        os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    ):
+        raise KnownError("there is no display to show the app on (DISPLAY and WAYLAND_DISPLAY are unset); "
+                         "the command line works without one: tokenmirror --help")  # fmt: skip
     try:
         from desktop.ui.app import run_app
     except ImportError as exc:

@@ -146,3 +146,14 @@ def test_newer_archive_is_one_clear_error(capsys: pytest.CaptureFixture, tmp_pat
     conn.close()
     code, out, err = run(capsys, "--data-dir", str(tmp_path), "report", "daily")
     assert code == 1 and "newer Tokenmirror" in err and "Traceback" not in err
+
+
+def test_the_app_without_a_display_is_one_clear_line(capsys: pytest.CaptureFixture, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    import sys
+
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(sys, "platform", "linux")
+    code, _, err = run(capsys, "--data-dir", str(tmp_path), "app")
+    assert code == 1 and "no display" in err and "Traceback" not in err
