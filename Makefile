@@ -18,7 +18,7 @@ run: $(STAMP)
 	$(BIN)/tokenmirror
 
 test: $(STAMP)
-	@sh packaging/system-deps.sh offscreen
+	@sh packaging/system-deps.sh tray  # Xvfb and jwm let the real tray icon be tested too
 	$(BIN)/python -m pytest -q
 
 screenshots: $(STAMP)
