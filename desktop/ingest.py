@@ -21,7 +21,7 @@ from desktop.scan_lock import scan_lock
 from desktop.sources import tool_of
 from desktop.sources.base import Environment, ParseContext, Signature, Source, head_hash, signature
 from desktop.store import Store
-from desktop.store.files import FileRecord, load_files, mark_missing, save_file
+from desktop.store.files import FileRecord, load_file_rows, mark_missing, record_of, save_file, unchanged
 from desktop.store.writes import ChunkWriter, register_threads, thread_parents
 
 log = logging.getLogger(__name__)
@@ -185,7 +185,7 @@ def _event_count(store: Store) -> int:
 def _plan(store: Store, source: Source, env: Environment, extra: list[Path], result: SourceScan,
           context: ParseContext) -> list[_Planned]:  # fmt: skip
     """Which files have new bytes, and which must be read again from the start."""
-    records = load_files(store.conn, source.id)
+    rows = load_file_rows(store.conn, source.id)
     seen: set[str] = set()
     plans: list[_Planned] = []
     for key in source.discover(env, extra):
@@ -198,7 +198,10 @@ def _plan(store: Store, source: Source, env: Environment, extra: list[Path], res
         except OSError as exc:
             result.unreadable.append(f"{key}: {exc.strerror or exc}")
             continue
-        record = records.get(key) or FileRecord(source=source.id, path=key, first_seen_ms=int(time.time() * 1000))
+        row = rows.get(key)
+        if row is not None and unchanged(row, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns):
+            continue
+        record = record_of(row) if row else FileRecord(source=source.id, path=key, first_seen_ms=int(time.time() * 1000))
         if record.id is not None:
             reappeared, record.missing = record.missing, False
             if _replaced(record, key, st):
@@ -208,7 +211,7 @@ def _plan(store: Store, source: Source, env: Environment, extra: list[Path], res
             elif st.st_size == record.size and st.st_mtime_ns == record.mtime_ns and not reappeared:
                 continue
         plans.append(_Planned(source, record, Path(key), st))
-    gone = [r.id for k, r in records.items() if k not in seen and not r.missing and r.id is not None]
+    gone = [row[0] for path, row in rows.items() if path not in seen and not row[17]]
     if gone:
         with store.transaction() as conn:
             mark_missing(conn, gone)  # the assistant cleaned up; the archive keeps every row
