@@ -20,13 +20,16 @@ done
 cmd="apt-get install -y --no-install-recommends$missing"
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "system-deps: installing$missing"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive $cmd >/dev/null
+  if apt-get update -qq && DEBIAN_FRONTEND=noninteractive $cmd >/dev/null; then
+    exit 0
+  fi
+  echo "system-deps: apt-get could not install$missing"
 else
   echo "system-deps: missing$missing"
   echo "system-deps: run:  sudo apt-get update && sudo $cmd"
-  # Qt cannot run at all without the offscreen set; without the rest only the X11/tray tests skip
-  for p in libgl1 libegl1 libxkbcommon0 libglib2.0-0 libfontconfig1 libdbus-1-3 fonts-dejavu-core; do
-    case " $missing " in *" $p "*) exit 1 ;; esac
-  done
-  exit 0
 fi
+# Qt cannot run at all without the offscreen set; without the rest only the X11/tray tests skip
+for p in libgl1 libegl1 libxkbcommon0 libglib2.0-0 libfontconfig1 libdbus-1-3 fonts-dejavu-core; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || exit 1
+done
+exit 0
