@@ -22,7 +22,7 @@ from desktop.sources.base import Environment, ParseContext, bytes_hash, text_has
 from desktop.sources.counts import BadCount, count
 from desktop.sources.cumulative import Snapshots
 from desktop.sources.jsonish import canonical, decode, number, obj, positive_cost, seq, text
-from desktop.sources.sqlite_reader import columns, open_readonly, tables
+from desktop.sources.sqlite_reader import columns, database, tables
 from desktop.sources.timestamps import epoch_to_ms, iso_to_ms
 
 SOURCE = "goose"
@@ -113,14 +113,11 @@ class GooseParser:
 
     def parse_whole(self, path: Path) -> Batch:
         batch = Batch()
-        try:
-            self._read(path, batch)
-        except sqlite3.DatabaseError as exc:  # not a database, or corrupt: reported unreadable, tried again later
-            raise OSError(f"unreadable SQLite database: {exc}") from exc
+        self._read(path, batch)
         return batch
 
     def _read(self, path: Path, batch: Batch) -> None:
-        with open_readonly(path) as conn:
+        with database(path) as conn:  # damaged or not a database: reported unreadable, tried again later
             names = tables(conn)
             sessions = self._sessions(conn, names)
             on_ledger: set[str] = set()
