@@ -7,7 +7,6 @@ desktop.sources.cumulative (positive deltas, a lower counter becomes the baselin
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any

@@ -1,4 +1,4 @@
-"""Small building blocks the pages share: a stat card and a segmented choice."""
+"""Small building blocks the pages share: headings, a stat card and a segmented choice."""
 
 from __future__ import annotations
 
@@ -8,6 +8,20 @@ from PySide6.QtWidgets import QButtonGroup, QFrame, QHBoxLayout, QLabel, QPushBu
 
 from desktop.ui import palette as pal
 from desktop.ui.tables import tabular_font
+
+
+def heading_font(widget: QWidget, scale: float = 1.25) -> QFont:
+    """Bold, `scale` times the widget's own size: page titles and section headings."""
+    font = QFont(widget.font())
+    font.setPointSizeF(font.pointSizeF() * scale)
+    font.setBold(True)
+    return font
+
+
+def heading(text: str, parent: QWidget, scale: float = 1.25) -> QLabel:
+    label = QLabel(text, parent)
+    label.setFont(heading_font(label, scale))
+    return label
 
 
 class StatCard(QFrame):

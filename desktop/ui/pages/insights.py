@@ -44,7 +44,7 @@ from desktop.ui.findings import (
     period_words,
 )
 from desktop.ui.tables import ROW_ROLE, Column, RememberedTable, muted_style
-from desktop.ui.widgets import Segmented
+from desktop.ui.widgets import Segmented, heading_font
 
 log = logging.getLogger(__name__)
 STATE_CHOICES = [("open", "Open"), ("new", "New"), ("seen", "Seen"), ("dismissed", "Dismissed"), ("all", "All")]
@@ -133,13 +133,6 @@ def badge_html(severity: str) -> str:
     return f'<span style="background-color:{colour}; color:#FFFFFF;">&nbsp;{name}&nbsp;</span>'
 
 
-def _heading_font(widget: QWidget, scale: float) -> QFont:
-    font = QFont(widget.font())
-    font.setPointSizeF(font.pointSizeF() * scale)
-    font.setBold(True)
-    return font
-
-
 class InsightsPage(QWidget):
     session_requested = Signal(object)  # SessionRef: "Show session"
 
@@ -161,7 +154,7 @@ class InsightsPage(QWidget):
     # --- layout -----------------------------------------------------------------------------
     def _build(self) -> None:
         title = QLabel("Insights", self)
-        title.setFont(_heading_font(self, 1.25))
+        title.setFont(heading_font(self, 1.25))
         self.intro = QLabel("Where tokens went without producing work, with the rows behind it. "
                             "About your own habits, never compared with anyone.", self)  # fmt: skip
         self.intro.setStyleSheet(muted_style(self))
@@ -276,7 +269,7 @@ class InsightsPage(QWidget):
         buttons.addStretch(1)
 
         self.evidence_title = QLabel("Evidence", detail)
-        self.evidence_title.setFont(_heading_font(self, 1.0))
+        self.evidence_title.setFont(heading_font(self, 1.0))
         self.evidence_table = RememberedTable(EVIDENCE_COLUMNS, "insight_evidence", self.archive.remember,
                                               self.archive.ui_state, detail, tooltip=self._evidence_tooltip,
                                               default_sort=None)  # fmt: skip
@@ -308,7 +301,7 @@ class InsightsPage(QWidget):
     def _build_empty(self) -> QWidget:
         empty = QWidget(self)
         self.empty_title = QLabel("", empty)
-        self.empty_title.setFont(_heading_font(self, 1.15))
+        self.empty_title.setFont(heading_font(self, 1.15))
         self.empty_text = QLabel("", empty)
         self.empty_text.setWordWrap(True)
         self.empty_text.setTextFormat(Qt.TextFormat.RichText)

@@ -25,7 +25,7 @@ from desktop.ui.archive import Archive
 from desktop.ui.charts import UsageChart
 from desktop.ui.data import ChartData, Totals, UsageCube, empty_cube, load_usage, range_for, week_so_far
 from desktop.ui.tables import muted_style
-from desktop.ui.widgets import Segmented, StatCard
+from desktop.ui.widgets import Segmented, StatCard, heading
 
 RANGE_CHOICES = [("week", "Week"), ("month", "Month"), ("quarter", "Quarter"), ("year", "Year"), ("custom", "Custom")]
 GROUP_CHOICES = [("source", "By tool"), ("model", "By model")]
@@ -77,11 +77,7 @@ class OverviewPage(QWidget):
 
     # --- layout -----------------------------------------------------------------------------
     def _build(self, show_cost: bool) -> None:
-        self.heading = QLabel("This week", self)
-        font = self.heading.font()
-        font.setPointSizeF(font.pointSizeF() * 1.25)
-        font.setBold(True)
-        self.heading.setFont(font)
+        self.heading = heading("This week", self)
         self.week_note = QLabel("", self)
         self.week_note.setStyleSheet(muted_style(self))
         self.tokens_card = StatCard("Tokens", self)

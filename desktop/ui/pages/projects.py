@@ -17,7 +17,7 @@ from desktop.ui.archive import Archive
 from desktop.ui.data import range_for
 from desktop.ui.pages.overview import project_label, span_label
 from desktop.ui.tables import Column, RememberedTable, muted_style
-from desktop.ui.widgets import Segmented
+from desktop.ui.widgets import Segmented, heading
 
 log = logging.getLogger(__name__)
 RANGES = [("week", "Week"), ("month", "Month"), ("quarter", "Quarter"), ("year", "Year"), ("all", "All time")]
@@ -85,11 +85,7 @@ class ProjectsPage(QWidget):
         self._today = today or (lambda: datetime.now(self.archive.timezone()).date())
         self.range_kind = archive.ui_state("projects_range") or "month"
         self.rows: list[dict[str, Any]] = []
-        title = QLabel("Projects", self)
-        font = title.font()
-        font.setPointSizeF(font.pointSizeF() * 1.25)
-        font.setBold(True)
-        title.setFont(font)
+        title = heading("Projects", self)
         self.range_picker = Segmented(RANGES, self)
         self.range_picker.set_current(self.range_kind)
         self.range_picker.changed.connect(self.set_range)

@@ -158,13 +158,9 @@ class SessionsPage(QWidget):
         self.project: str | None = None
         self.rows: list[dict[str, Any]] = []
         self.detail: SessionDetail | None = None
-        from desktop.ui.widgets import Segmented
+        from desktop.ui.widgets import Segmented, heading
 
-        title = QLabel("Sessions", self)
-        font = title.font()
-        font.setPointSizeF(font.pointSizeF() * 1.25)
-        font.setBold(True)
-        title.setFont(font)
+        title = heading("Sessions", self)
         self.range_picker = Segmented(RANGES, self)
         self.range_picker.set_current(self.range_kind)
         self.range_picker.changed.connect(self.set_range)

@@ -39,6 +39,7 @@ from desktop.store import Store
 from desktop.ui.archive import WRITE_LANE, Archive
 from desktop.ui.scanner import base_prices
 from desktop.ui.tables import muted_style
+from desktop.ui.widgets import heading
 from desktop.ui.tasks import Task, TaskFailure
 
 log = logging.getLogger(__name__)
@@ -63,15 +64,6 @@ def cursor_csv_job(db_path: Path, csv_path: Path) -> ImportSummary:
         return import_cursor_csv(store, csv_path, prices)
     finally:
         store.close()
-
-
-def _heading(text: str, parent: QWidget) -> QLabel:
-    label = QLabel(text, parent)
-    font = label.font()
-    font.setPointSizeF(font.pointSizeF() * 1.25)
-    font.setBold(True)
-    label.setFont(font)
-    return label
 
 
 class SourceRow(QWidget):
@@ -147,7 +139,7 @@ class SettingsPage(QWidget):
         layout = QVBoxLayout(body)
         layout.setContentsMargins(16, 14, 16, 16)
         layout.setSpacing(12)
-        layout.addWidget(_heading("Settings", body))
+        layout.addWidget(heading("Settings", body))
         note = QLabel("Changes are saved in your archive and take effect at once.", body)
         note.setStyleSheet(muted_style(self))
         layout.addWidget(note)
