@@ -21,7 +21,7 @@ from desktop.sources.base import (
     text_hash,
     walk_file_names,
 )
-from desktop.sources.counts import BadCount, count, first_count
+from desktop.sources.counts import BadCount, first_count
 from desktop.sources.timestamps import iso_to_ms
 
 FALLBACK_MODEL = "gpt-5"  # only September-2025 logs lack turn_context (ccusage does the same)

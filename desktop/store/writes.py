@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from desktop.model import Batch, UsageEvent
+from desktop.store.files import FileRecord, save_file
+
+if TYPE_CHECKING:
+    from desktop.store.db import Store
 
 EVENT_COLUMNS = (
     "source", "dedup_key", "alt_key", "ts_ms", "granularity", "session_id", "parent_session_id", "agent",
@@ -164,14 +169,14 @@ class ChunkWriter:
     both or neither; grouping small files saves a commit per file (most histories are many files).
     """
 
-    def __init__(self, store: "Store", flush_rows: int = 20_000) -> None:  # noqa: F821
+    def __init__(self, store: Store, flush_rows: int = 20_000) -> None:
         self.store = store
         self.flush_rows = flush_rows
         self._pending: list[tuple[str, list[tuple], Batch, int | None]] = []
-        self._records: dict[str, "FileRecord"] = {}  # noqa: F821
+        self._records: dict[str, FileRecord] = {}
         self._rows = 0
 
-    def add(self, record: "FileRecord", policy: str | None = None, rows: list[tuple] | None = None,  # noqa: F821
+    def add(self, record: FileRecord, policy: str | None = None, rows: list[tuple] | None = None,
             batch: Batch | None = None, replace_file_rows: bool = False) -> None:  # fmt: skip
         """`replace_file_rows`: the file was parsed whole; the rows it gave before are dropped first."""
         self._records[record.path] = record
@@ -184,8 +189,6 @@ class ChunkWriter:
     def flush(self) -> None:
         if not self._records and not self._pending:
             return
-        from desktop.store.files import save_file
-
         with self.store.transaction() as conn:
             for record in self._records.values():
                 save_file(conn, record)
