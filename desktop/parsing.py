@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -14,9 +15,10 @@ from pathlib import Path
 from desktop.model import Batch, UsageEvent
 from desktop.pricing import PriceTable
 from desktop.sources.base import HEAD_BYTES, ParseContext, Source, head_hash, read_chunks
-from desktop.store.writes import collapse, event_row
+from desktop.store.writes import ContextRows, collapse, context_rows, event_row
 
 PARALLEL_MIN_BYTES = 64 << 20  # below this a worker's start-up costs more than it saves
+WINDOW_BYTES = 256 << 20  # unwritten input in flight: parsed results are ~5% of it, so memory stays bounded
 
 
 @dataclass
@@ -33,7 +35,7 @@ class FileTask:
 
 @dataclass
 class ParsedChunk:
-    """One chunk, ready to write: rows carry their cost; the rest of the batch rides along."""
+    """One chunk, ready to write: rows carry their cost; sessions, prompts and tool calls ride along as rows."""
 
     offset: int
     end: int
@@ -44,7 +46,7 @@ class ParsedChunk:
     head_hash: str | None
     policy: str
     rows: list[tuple]
-    batch: Batch
+    context: ContextRows
     parsed_at_ms: int
     replaces_file_rows: bool = False  # a document parsed whole: its earlier rows go first
 
@@ -74,7 +76,6 @@ def parse_file(task: FileTask, context: ParseContext, prices: PriceTable, source
             digest = head_hash(path, head_len)
         events = collapse(batch.events, policy)
         rows = [event_row(e, _cost(prices, e), task.file_id) for e in events]
-        batch.events = []  # the rows say it all; no need to carry the objects across processes
         yield ParsedChunk(
             offset=chunk.offset,
             end=chunk.end,
@@ -85,7 +86,7 @@ def parse_file(task: FileTask, context: ParseContext, prices: PriceTable, source
             head_hash=digest,
             policy=policy,
             rows=rows,
-            batch=batch,
+            context=context_rows(batch),
             parsed_at_ms=int(time.time() * 1000),
         )
 
@@ -94,10 +95,9 @@ def _whole(task: FileTask, batch: Batch, state: dict, policy: str, prices: Price
     """A document or database read in one go: one chunk whose cursor is the file's size."""
     events = collapse(batch.events, policy)
     rows = [event_row(e, _cost(prices, e), task.file_id) for e in events]
-    batch.events = []
     return ParsedChunk(offset=task.cursor if not replace else 0, end=task.size, lines_read=0, skipped=batch.skipped_lines,
                        state_json=json.dumps(state, separators=(",", ":")), head_len=0, head_hash=None,
-                       policy=policy, rows=rows, batch=batch, parsed_at_ms=int(time.time() * 1000),
+                       policy=policy, rows=rows, context=context_rows(batch), parsed_at_ms=int(time.time() * 1000),
                        replaces_file_rows=replace)  # fmt: skip
 
 
@@ -128,17 +128,27 @@ class ParsePool:
         # spawn, not fork: the app scans from a thread, and forking a threaded process is unsafe
         self._pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_init_worker,
                                          initargs=(context, prices))  # fmt: skip
-        self.window = workers * 8  # files in flight: enough that one big file does not idle the others; bounded memory
+        # In flight: enough that the workers keep parsing while the writer commits a batch (~0.3 s of
+        # writing; 16 files idled them for most of it), few enough that waiting results stay small
+        self.window_files = workers * 256
+        self.window_bytes = WINDOW_BYTES
 
     def map_in_order(self, tasks: list[FileTask]) -> Iterator[tuple[FileTask, Future]]:
-        pending: list[tuple[FileTask, Future]] = []
-        queue = iter(tasks)
-        for task in queue:
+        pending: deque[tuple[FileTask, Future]] = deque()
+        in_flight = 0
+        for task in tasks:
             pending.append((task, self._pool.submit(_parse_whole_file, task)))
-            if len(pending) >= self.window:
-                yield pending.pop(0)
+            in_flight += _to_read(task)
+            while len(pending) >= self.window_files or in_flight >= self.window_bytes:
+                done = pending.popleft()
+                in_flight -= _to_read(done[0])
+                yield done
         while pending:
-            yield pending.pop(0)
+            yield pending.popleft()
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _to_read(task: FileTask) -> int:
+    return max(task.size - task.cursor, 0)

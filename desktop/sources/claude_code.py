@@ -6,7 +6,7 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import msgspec
 
@@ -42,24 +42,35 @@ class Usage(msgspec.Struct):
     speed: str | None = None
 
 
-class Block(msgspec.Struct):
+class ToolUse(msgspec.Struct):
+    """An assistant's content block: only tool calls matter, so text and thinking are skipped unbuilt."""
+
     type: str | None = None
-    text: str | None = None
     id: str | None = None
     name: str | None = None
     input: msgspec.Raw = msgspec.Raw()  # raw bytes, decoded only when needed
+
+
+class UserBlock(msgspec.Struct):
+    """A user line's content block: the prompt's text, or a tool result's outcome."""
+
+    type: str | None = None
+    text: str | None = None
     tool_use_id: str | None = None
     is_error: bool | None = None
 
 
-class Message(msgspec.Struct):
+B = TypeVar("B", ToolUse, UserBlock)
+
+
+class Message(msgspec.Struct, Generic[B]):
     id: str | None = None
     model: str | None = None
-    content: str | list[Block] | None = None
+    content: str | list[B] | None = None
     usage: Usage | None = None
 
 
-class Line(msgspec.Struct):
+class Line(msgspec.Struct, Generic[B]):
     type: str | None = None
     timestamp: str | None = None
     sessionId: str | None = None
@@ -74,10 +85,12 @@ class Line(msgspec.Struct):
     isApiErrorMessage: bool | None = None
     costUSD: float | None = None
     entrypoint: str | None = None
-    message: Message | None = None
+    message: Message[B] | None = None
 
 
-_decode = msgspec.json.Decoder(Line).decode
+# one decoder per line kind: assistant lines never build their text blocks (most of a transcript's bytes)
+_DECODERS = {True: Line[UserBlock], False: Line[ToolUse]}
+_DECODE = {user: msgspec.json.Decoder(kind).decode for user, kind in _DECODERS.items()}
 _AGENT_FILE = re.compile(r"^agent-(.+)\.jsonl$")
 USER_HEAD = 600  # bytes: the keys before `message` (ids, cwd, branch, version, type)
 
@@ -144,7 +157,7 @@ class ClaudeParser:
                     batch.skipped_lines.append(number)
                 continue
             try:
-                line = _decode_line(raw)
+                line = _decode_line(raw, b'"type":"user"' in raw[:USER_HEAD])
                 ts = iso_to_ms(line.timestamp)
                 if line.type == "assistant":
                     self._assistant(line, ts, offset, batch)
@@ -159,7 +172,7 @@ class ClaudeParser:
         batch.sessions.extend(sessions.values())
         return batch
 
-    def _assistant(self, line: Line, ts: int | None, offset: int, batch: Batch) -> None:
+    def _assistant(self, line: Line[ToolUse], ts: int | None, offset: int, batch: Batch) -> None:
         message = line.message
         if message is None or message.usage is None:
             return
@@ -214,7 +227,7 @@ class ClaudeParser:
                 if block.type == "tool_use" and block.id and block.name:
                     batch.tool_calls.append(self._tool_call(line, block, ts))
 
-    def _tool_call(self, line: Line, block: Block, ts: int) -> ToolCall:
+    def _tool_call(self, line: Line[ToolUse], block: ToolUse, ts: int) -> ToolCall:
         raw_input = bytes(block.input)
         file_path = None
         if block.name in EDIT_TOOLS and raw_input:
@@ -234,7 +247,7 @@ class ClaudeParser:
             file_path=file_path,
         )
 
-    def _user(self, line: Line, ts: int | None, batch: Batch) -> None:
+    def _user(self, line: Line[UserBlock], ts: int | None, batch: Batch) -> None:
         message = line.message
         if message is None:
             return
@@ -299,7 +312,7 @@ def _worth_decoding(raw: bytes) -> bool:
     line's `type` before its message, so the head names it without a scan of the whole line."""
     head = raw[:USER_HEAD]
     if b'"type":"user"' not in head:
-        if b'"usage"' in raw:
+        if raw.rfind(b'"usage"') >= 0:  # from the end: Claude Code writes usage after the content
             return True
         if b'"user"' not in raw:
             return False
@@ -315,10 +328,18 @@ def _looks_like_json_object(raw: bytes) -> bool:
     return stripped.startswith(b"{") and stripped.endswith(b"}")
 
 
-def _decode_line(raw: bytes) -> Line:
+def _decode_line(raw: bytes, user: bool) -> Line:
+    """`user`: the head says so. A line of the other kind (keys in another order) is decoded again as that kind."""
+    line = _decode_as(raw, user)
+    if (line.type == "user") != user:
+        line = _decode_as(raw, not user)
+    return line
+
+
+def _decode_as(raw: bytes, user: bool) -> Line:
     try:
-        return _decode(raw)
+        return _DECODE[user](raw)
     except (msgspec.DecodeError, UnicodeDecodeError):
-        return _decode(lossy(raw))  # bad UTF-8 inside a string: keep the line, replace the bytes
+        return _DECODE[user](lossy(raw))  # bad UTF-8 inside a string: keep the line, replace the bytes
     except msgspec.ValidationError:
-        return msgspec.convert(msgspec.json.decode(raw), Line, strict=False)  # "12" for 12, and such
+        return msgspec.convert(msgspec.json.decode(raw), _DECODERS[user], strict=False)  # "12" for 12, and such

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from desktop.model import Batch, UsageEvent
@@ -103,9 +104,33 @@ def _main_copies(conn: sqlite3.Connection, source: str, alt_keys: set[str]) -> d
     return found
 
 
-def write_context(conn: sqlite3.Connection, batch: Batch) -> None:
+@dataclass(slots=True)
+class ContextRows:
+    """A chunk's sessions, prompts, tool calls and tool errors as plain tuples, made where it was parsed:
+    tuples cross from a parse worker at a tenth of the pickling cost of the dataclasses (docs/PERFORMANCE.md)."""
+
+    sessions: list[tuple] = field(default_factory=list)
+    prompts: list[tuple] = field(default_factory=list)
+    tool_calls: list[tuple] = field(default_factory=list)
+    tool_errors: list[tuple] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.prompts) + len(self.tool_calls)
+
+
+def context_rows(batch: Batch) -> ContextRows:
+    return ContextRows(
+        [(s.source, s.session_id, s.project_path, s.git_branch, s.parent_session_id, s.entrypoint, int(s.is_headless),
+          s.client_version, s.ts_ms, s.last_ts_ms) for s in batch.sessions],
+        [(p.source, p.prompt_key, p.session_id, p.ts_ms, p.text_hash, p.length, p.excerpt) for p in batch.prompts],
+        [(c.source, c.call_key, c.session_id, c.ts_ms, c.name, c.args_hash, c.file_path) for c in batch.tool_calls],
+        [(e.source, e.call_key) for e in batch.tool_errors],
+    )  # fmt: skip
+
+
+def write_context(conn: sqlite3.Connection, context: ContextRows) -> None:
     """Sessions, prompts, tool calls and tool errors: idempotent, so a reread adds nothing."""
-    if batch.sessions:
+    if context.sessions:
         conn.executemany(
             """INSERT INTO session (source, session_id, project_path, git_branch, parent_session_id, entrypoint,
                    is_headless, client_version, first_ts_ms, last_ts_ms)
@@ -119,29 +144,22 @@ def write_context(conn: sqlite3.Connection, batch: Batch) -> None:
                    client_version = coalesce(excluded.client_version, session.client_version),
                    first_ts_ms = min(coalesce(session.first_ts_ms, excluded.first_ts_ms), excluded.first_ts_ms),
                    last_ts_ms = max(coalesce(session.last_ts_ms, excluded.last_ts_ms), excluded.last_ts_ms)""",
-            [
-                (s.source, s.session_id, s.project_path, s.git_branch, s.parent_session_id, s.entrypoint,
-                 int(s.is_headless), s.client_version, s.ts_ms, s.last_ts_ms)
-                for s in batch.sessions
-            ],
-        )  # fmt: skip
-    if batch.prompts:
+            context.sessions,
+        )
+    if context.prompts:
         conn.executemany(
             "INSERT OR IGNORE INTO prompt (source, prompt_key, session_id, ts_ms, text_hash, length, excerpt) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(p.source, p.prompt_key, p.session_id, p.ts_ms, p.text_hash, p.length, p.excerpt) for p in batch.prompts],
+            context.prompts,
         )
-    if batch.tool_calls:
+    if context.tool_calls:
         conn.executemany(
             "INSERT OR IGNORE INTO tool_call (source, call_key, session_id, ts_ms, name, args_hash, file_path) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(c.source, c.call_key, c.session_id, c.ts_ms, c.name, c.args_hash, c.file_path) for c in batch.tool_calls],
+            context.tool_calls,
         )
-    if batch.tool_errors:
-        conn.executemany(
-            "UPDATE tool_call SET is_error = 1 WHERE source = ? AND call_key = ?",
-            [(e.source, e.call_key) for e in batch.tool_errors],
-        )
+    if context.tool_errors:
+        conn.executemany("UPDATE tool_call SET is_error = 1 WHERE source = ? AND call_key = ?", context.tool_errors)
 
 
 def register_threads(conn: sqlite3.Connection, source: str, relations: list[tuple[str, str | None]]) -> None:
@@ -172,17 +190,17 @@ class ChunkWriter:
     def __init__(self, store: Store, flush_rows: int = 20_000) -> None:
         self.store = store
         self.flush_rows = flush_rows
-        self._pending: list[tuple[str, list[tuple], Batch, int | None]] = []
+        self._pending: list[tuple[str, list[tuple], ContextRows, int | None]] = []
         self._records: dict[str, FileRecord] = {}
         self._rows = 0
 
     def add(self, record: FileRecord, policy: str | None = None, rows: list[tuple] | None = None,
-            batch: Batch | None = None, replace_file_rows: bool = False) -> None:  # fmt: skip
+            context: ContextRows | None = None, replace_file_rows: bool = False) -> None:  # fmt: skip
         """`replace_file_rows`: the file was parsed whole; the rows it gave before are dropped first."""
         self._records[record.path] = record
-        if policy is not None and batch is not None:
-            self._pending.append((policy, rows or [], batch, record.id if replace_file_rows else None))
-            self._rows += len(rows or []) + len(batch)
+        if policy is not None and context is not None:
+            self._pending.append((policy, rows or [], context, record.id if replace_file_rows else None))
+            self._rows += len(rows or []) + len(context)
         if self._rows >= self.flush_rows:
             self.flush()
 
@@ -192,11 +210,11 @@ class ChunkWriter:
         with self.store.transaction() as conn:
             for record in self._records.values():
                 save_file(conn, record)
-            for policy, rows, batch, replaced_file in self._pending:
+            for policy, rows, context, replaced_file in self._pending:
                 if replaced_file is not None:
                     conn.execute("DELETE FROM usage_event WHERE source_file_id = ?", (replaced_file,))
                 write_events(conn, policy, rows)
-                write_context(conn, batch)
+                write_context(conn, context)
         self._pending.clear()
         self._records.clear()
         self._rows = 0
