@@ -108,9 +108,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import multiprocessing
+    if getattr(sys, "frozen", False):
+        import multiprocessing
 
-    multiprocessing.freeze_support()  # a frozen bundle's parse workers start through here
+        multiprocessing.freeze_support()  # a frozen bundle's parse workers start through here
     args = build_parser().parse_args(argv)
     _log_to_stderr()
     try:

@@ -21,7 +21,7 @@ from desktop.scan_lock import scan_lock
 from desktop.sources import tool_of
 from desktop.sources.base import Environment, ParseContext, Signature, Source, head_hash, signature
 from desktop.store import Store
-from desktop.store.files import FileRecord, load_file_rows, mark_missing, record_of, save_file, unchanged
+from desktop.store.files import FileRecord, load_file_index, load_record, mark_missing, save_file, unchanged
 from desktop.store.writes import ChunkWriter, register_threads, thread_parents
 
 log = logging.getLogger(__name__)
@@ -111,6 +111,7 @@ def _scan_planned(store: Store, sources: Iterable[Source], env: Environment, pri
     chosen = [s for s in sources if (only is None or tool_of(s) in only) and tool_of(s) not in settings["disabled_sources"]]
     results: list[SourceScan] = []
     plans: list[_Planned] = []
+    known = load_file_index(store.conn)
     for source in chosen:
         hook = getattr(source, "for_archive", None)
         if hook is not None:
@@ -118,7 +119,7 @@ def _scan_planned(store: Store, sources: Iterable[Source], env: Environment, pri
         result = SourceScan(source.id)
         results.append(result)
         extra = [Path(p).expanduser() for p in settings["extra_paths"].get(source.id, [])]
-        plans.extend(_plan(store, source, env, extra, result, context))
+        plans.extend(_plan(store, source, env, extra, result, context, known.get(source.id, {})))
     total = sum(max(p.stat.st_size - p.record.cursor, 0) for p in plans)
     done = 0
     by_source = {r.source: r for r in results}
@@ -183,9 +184,9 @@ def _event_count(store: Store) -> int:
 
 
 def _plan(store: Store, source: Source, env: Environment, extra: list[Path], result: SourceScan,
-          context: ParseContext) -> list[_Planned]:  # fmt: skip
-    """Which files have new bytes, and which must be read again from the start."""
-    rows = load_file_rows(store.conn, source.id)
+          context: ParseContext, rows: dict[str, tuple]) -> list[_Planned]:  # fmt: skip
+    """Which files have new bytes, and which must be read again from the start. `rows`: the archive's
+    files of this source (load_file_index)."""
     seen: set[str] = set()
     plans: list[_Planned] = []
     for key in source.discover(env, extra):
@@ -201,7 +202,7 @@ def _plan(store: Store, source: Source, env: Environment, extra: list[Path], res
         row = rows.get(key)
         if row is not None and unchanged(row, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns):
             continue
-        record = record_of(row) if row else FileRecord(source=source.id, path=key, first_seen_ms=int(time.time() * 1000))
+        record = load_record(store.conn, row[0]) if row else FileRecord(source=source.id, path=key, first_seen_ms=int(time.time() * 1000))
         if record.id is not None:
             reappeared, record.missing = record.missing, False
             if _replaced(record, key, st):
@@ -211,7 +212,7 @@ def _plan(store: Store, source: Source, env: Environment, extra: list[Path], res
             elif st.st_size == record.size and st.st_mtime_ns == record.mtime_ns and not reappeared:
                 continue
         plans.append(_Planned(source, record, Path(key), st))
-    gone = [row[0] for path, row in rows.items() if path not in seen and not row[17]]
+    gone = [row[0] for path, row in rows.items() if path not in seen and not row[5]]
     if gone:
         with store.transaction() as conn:
             mark_missing(conn, gone)  # the assistant cleaned up; the archive keeps every row

@@ -7,9 +7,8 @@ import json
 import time
 from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
-from multiprocessing import get_context
 from pathlib import Path
 
 from desktop.model import Batch, UsageEvent
@@ -125,6 +124,9 @@ class ParsePool:
     """Parses files in worker processes and hands the results back in submission order."""
 
     def __init__(self, workers: int, context: ParseContext, prices: PriceTable) -> None:
+        from concurrent.futures import ProcessPoolExecutor  # with multiprocessing: 12 ms a rescan need not pay
+        from multiprocessing import get_context
+
         # spawn, not fork: the app scans from a thread, and forking a threaded process is unsafe
         self._pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_init_worker,
                                          initargs=(context, prices))  # fmt: skip

@@ -34,6 +34,24 @@ def test_symlink_loops_are_walked_once(store: Store, isolated_home: Path) -> Non
     assert totals(store)[-1] == 1 and summary.sources[0].files_found >= 1
 
 
+def test_the_walk_lists_each_file_once_through_loops_and_aliases(tmp_path: Path) -> None:
+    from desktop.sources.base import walk_file_names
+
+    root = tmp_path / "projects"
+    (root / "a" / "deep").mkdir(parents=True)
+    (root / "b").mkdir()
+    for name in ("a/one.jsonl", "a/deep/two.jsonl", "b/three.jsonl", "b/skip.txt"):
+        (root / name).write_text("{}\n")
+    os.symlink(root, root / "a" / "deep" / "up")  # a loop back to the root
+    os.symlink(root / "a", root / "b" / "alias-of-a")  # a second name for a folder listed already
+    os.symlink(tmp_path / "outside", root / "b" / "dangling")
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "four.jsonl").write_text("{}\n")
+    os.symlink(tmp_path / "elsewhere", root / "linked")  # a real folder reached only through a link
+    found = sorted(os.path.relpath(p, root) for p in walk_file_names(str(root), ".jsonl"))
+    assert found == ["a/deep/two.jsonl", "a/one.jsonl", "b/three.jsonl", "linked/four.jsonl"]
+
+
 def test_odd_file_names(store: Store, isolated_home: Path) -> None:
     names = ["with space.jsonl", "ünïcödé-日本.jsonl", "emoji-🙂.jsonl", "new\nline.jsonl", "percent%3f?#.jsonl"]
     for i, name in enumerate(names):

@@ -112,16 +112,18 @@ def walk_files(root: Path, suffix: str) -> Iterator[Path]:
 def walk_file_names(root: str, suffix: str) -> Iterator[str]:
     """Like walk_files, as plain strings: 10,000-file histories are listed on every scan."""
     seen: set[tuple[int, int]] = set()
-    stack = [root]
+    stack: list[tuple[str, int | None]] = [(root, None)]  # (folder, its device when it is a plain subfolder)
     while stack:
-        folder = stack.pop()
-        try:
-            st = os.stat(folder)
-        except OSError:
-            continue
-        if (st.st_dev, st.st_ino) in seen:
-            continue
-        seen.add((st.st_dev, st.st_ino))
+        folder, dev = stack.pop()
+        if dev is None:  # the root or a symlink: stat it; plain subfolders were marked from their listing
+            try:
+                st = os.stat(folder)
+            except OSError:
+                continue
+            dev = st.st_dev
+            if (dev, st.st_ino) in seen:
+                continue
+            seen.add((dev, st.st_ino))
         try:
             with os.scandir(folder) as listing:
                 entries = sorted(listing, key=lambda e: e.name)
@@ -130,7 +132,11 @@ def walk_file_names(root: str, suffix: str) -> Iterator[str]:
         for entry in entries:
             try:
                 if entry.is_dir():
-                    stack.append(entry.path)
+                    if entry.is_symlink():
+                        stack.append((entry.path, None))
+                    elif (dev, entry.inode()) not in seen:  # the inode comes with the listing: no stat
+                        seen.add((dev, entry.inode()))
+                        stack.append((entry.path, dev))
                 elif entry.name.endswith(suffix) and entry.is_file():
                     yield entry.path
             except OSError:
