@@ -49,19 +49,55 @@ class Environment:
         return self.xdg_config_home()
 
 
-@dataclass
 class Chunk:
-    """Complete lines only, split once; the cursor may move to `end` once they are stored."""
+    """Complete lines only; the cursor may move to `end` once they are stored.
 
-    lines: list[bytes]  # without their newlines
-    offset: int  # file offset of lines[0]
-    end: int  # file offset just after the last newline: the new cursor
-    first_line: int  # 1-based number of lines[0]
-    oversized_lines: int = 0  # a line longer than MAX_LINE_BYTES, skipped unread
+    Read as one block: `data[:size]` holds the complete lines without the last newline. Readers that
+    want a list of lines get `lines` (split on first use); Claude Code's reader walks `spans()` instead
+    and never copies the lines it skips (most of a transcript)."""
+
+    __slots__ = ("_lines", "data", "size", "offset", "end", "first_line", "oversized_lines", "_count")
+
+    def __init__(self, lines: list[bytes] | None, offset: int, end: int, first_line: int, oversized_lines: int = 0,
+                 *, data: bytes = b"", size: int = -1) -> None:  # fmt: skip
+        self._lines = lines
+        if lines is not None:
+            data, size = b"\n".join(lines), (-1 if not lines else -2)
+        self.data = data
+        self.size = len(data) if size == -2 else size  # -1: no lines at all (an oversized line was skipped)
+        self.offset = offset  # file offset of the first line
+        self.end = end  # file offset just after the last newline: the new cursor
+        self.first_line = first_line  # 1-based number of the first line
+        self.oversized_lines = oversized_lines  # a line longer than MAX_LINE_BYTES, skipped unread
+        self._count = 0 if self.size < 0 else (len(lines) if lines is not None else None)
 
     @property
     def line_count(self) -> int:
-        return len(self.lines) + self.oversized_lines
+        if self._count is None:  # spans() counts as it goes; a full count is a second pass over the bytes
+            self._count = self.data.count(b"\n", 0, self.size) + 1
+        return self._count + self.oversized_lines
+
+    @property
+    def lines(self) -> list[bytes]:
+        """The lines without their newlines."""
+        if self._lines is None:
+            self._lines = [] if self.size < 0 else self.data[: self.size].split(b"\n")
+        return self._lines
+
+    def spans(self) -> Iterator[tuple[int, int, int, int]]:
+        """(file offset, line number, start, stop) of each non-empty line: the line is data[start:stop]."""
+        data, size, base = self.data, self.size, self.offset
+        find = data.find
+        pos, number = 0, self.first_line
+        while pos <= size:
+            stop = find(b"\n", pos, size)
+            if stop < 0:
+                stop = size
+            if stop > pos:
+                yield base + pos, number, pos, stop
+            number += 1
+            pos = stop + 1
+        self._count = number - self.first_line
 
 
 class FileParser(Protocol):
@@ -190,7 +226,7 @@ def read_chunks(path: Path, start: int, first_line: int, chunk_bytes: int = CHUN
                     end = _skip_to_newline(fh, offset + len(data))
                     if end is None:
                         return  # an over-long line still being written: leave it for later
-                    yield Chunk([], offset, end, line_no, oversized_lines=1)
+                    yield Chunk(None, offset, end, line_no, oversized_lines=1)
                     line_no += 1
                     offset = end
                     fh.seek(end)
@@ -198,10 +234,10 @@ def read_chunks(path: Path, start: int, first_line: int, chunk_bytes: int = CHUN
                     continue
                 carry = data
                 continue
-            lines = data[:cut].split(b"\n")
+            chunk = Chunk(None, offset, offset + cut + 1, line_no, data=data, size=cut)
             carry = data[cut + 1 :]
-            yield Chunk(lines, offset, offset + cut + 1, line_no)
-            line_no += len(lines)
+            yield chunk
+            line_no += chunk.line_count
             offset += cut + 1
 
 

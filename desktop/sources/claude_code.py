@@ -151,16 +151,21 @@ class ClaudeParser:
     def parse(self, chunk: Chunk) -> Batch:
         batch = Batch()
         sessions: dict[str, SessionInfo] = {}
-        for offset, number, raw in split_lines(chunk):
-            if not _worth_decoding(raw):
-                if not _looks_like_json_object(raw):
+        kept: dict[str, tuple[int, int, int]] = {}  # dedup key -> rank of the copy this chunk keeps
+        data = chunk.data
+        view = memoryview(data)  # lines are decoded in place: a skipped line is never copied
+        for offset, number, start, stop in chunk.spans():
+            user = data.find(b'"type":"user"', start, min(start + USER_HEAD, stop)) >= 0
+            if not _worth_decoding(data, start, stop, user):
+                if not _looks_like_json_object(data, start, stop):
                     batch.skipped_lines.append(number)
                 continue
+            raw = view[start:stop]
             try:
-                line = _decode_line(raw, b'"type":"user"' in raw[:USER_HEAD])
+                line = _decode_line(raw, user)
                 ts = iso_to_ms(line.timestamp)
                 if line.type == "assistant":
-                    self._assistant(line, ts, offset, batch)
+                    self._assistant(line, ts, offset, batch, kept)
                 elif line.type == "user":
                     self._user(line, ts, batch)
                 else:
@@ -172,7 +177,8 @@ class ClaudeParser:
         batch.sessions.extend(sessions.values())
         return batch
 
-    def _assistant(self, line: Line[ToolUse], ts: int | None, offset: int, batch: Batch) -> None:
+    def _assistant(self, line: Line[ToolUse], ts: int | None, offset: int, batch: Batch,
+                   kept: dict[str, tuple[int, int, int]]) -> None:  # fmt: skip
         message = line.message
         if message is None or message.usage is None:
             return
@@ -201,6 +207,11 @@ class ClaudeParser:
             key = f"req:{request_id}"
         else:
             key = f"line:{line.sessionId}:{line.uuid or offset}"  # nothing to dedup on (ccusage does the same)
+        rank = (0 if line.isSidechain else 1, tokens.output, tokens.total)  # the order of writes._rank
+        if key in kept and kept[key] >= rank:
+            self._tool_calls(line, ts, batch)  # a streaming copy: one line per content block, the same usage
+            return
+        kept[key] = rank
         batch.events.append(
             UsageEvent(
                 source="claude",
@@ -222,8 +233,12 @@ class ClaudeParser:
                 raw_offset=offset,
             )
         )
-        if isinstance(message.content, list):
-            for block in message.content:
+        self._tool_calls(line, ts, batch)
+
+    def _tool_calls(self, line: Line[ToolUse], ts: int, batch: Batch) -> None:
+        content = line.message.content if line.message is not None else None
+        if isinstance(content, list):
+            for block in content:
                 if block.type == "tool_use" and block.id and block.name:
                     batch.tool_calls.append(self._tool_call(line, block, ts))
 
@@ -305,30 +320,32 @@ class ClaudeParser:
                 info.project_path = line.cwd
 
 
-def _worth_decoding(raw: bytes) -> bool:
-    """Byte tests that let most of a transcript go unparsed: only usage lines and the user's own
-    lines matter; a tool result matters only when it failed. (Inside JSON strings quotes are
-    escaped, so a quoted token found here is structure, not content.) Claude Code writes a user
-    line's `type` before its message, so the head names it without a scan of the whole line."""
-    head = raw[:USER_HEAD]
-    if b'"type":"user"' not in head:
-        if raw.rfind(b'"usage"') >= 0:  # from the end: Claude Code writes usage after the content
+def _worth_decoding(data: bytes, start: int, stop: int, user: bool) -> bool:
+    """Byte tests on data[start:stop] that let most of a transcript go unparsed: only usage lines and
+    the user's own lines matter; a tool result matters only when it failed. (Inside JSON strings quotes
+    are escaped, so a quoted token found here is structure, not content.) Claude Code writes a user
+    line's `type` before its message, so the head names it without a scan of the whole line (`user`)."""
+    if not user:
+        if data.rfind(b'"usage"', start, stop) >= 0:  # from the end: Claude Code writes usage after the content
             return True
-        if b'"user"' not in raw:
+        if data.find(b'"user"', start, stop) < 0:
             return False
-    if b'"tool_result"' not in raw:
+    if data.find(b'"tool_result"', start, stop) < 0:
         return True
     # Claude Code writes compact JSON; look for the spaced form only in lines written that way
-    return (b'"is_error": true' if b'": ' in raw[:80] else b'"is_error":true') in raw
+    spaced = data.find(b'": ', start, min(start + 80, stop)) >= 0
+    return data.find(b'"is_error": true' if spaced else b'"is_error":true', start, stop) >= 0
 
 
-def _looks_like_json_object(raw: bytes) -> bool:
+def _looks_like_json_object(data: bytes, start: int, stop: int) -> bool:
     """Lines we skip unparsed still count as bad when they cannot be a JSON object at all."""
-    stripped = raw.strip()
+    if data[start] == 0x7B and data[stop - 1] == 0x7D:  # "{...}": the common case, without a copy
+        return True
+    stripped = data[start:stop].strip()
     return stripped.startswith(b"{") and stripped.endswith(b"}")
 
 
-def _decode_line(raw: bytes, user: bool) -> Line:
+def _decode_line(raw: bytes | memoryview, user: bool) -> Line:
     """`user`: the head says so. A line of the other kind (keys in another order) is decoded again as that kind."""
     line = _decode_as(raw, user)
     if (line.type == "user") != user:
@@ -336,10 +353,10 @@ def _decode_line(raw: bytes, user: bool) -> Line:
     return line
 
 
-def _decode_as(raw: bytes, user: bool) -> Line:
+def _decode_as(raw: bytes | memoryview, user: bool) -> Line:
     try:
         return _DECODE[user](raw)
     except (msgspec.DecodeError, UnicodeDecodeError):
-        return _DECODE[user](lossy(raw))  # bad UTF-8 inside a string: keep the line, replace the bytes
+        return _DECODE[user](lossy(bytes(raw)))  # bad UTF-8 inside a string: keep the line, replace the bytes
     except msgspec.ValidationError:
         return msgspec.convert(msgspec.json.decode(raw), _DECODERS[user], strict=False)  # "12" for 12, and such
