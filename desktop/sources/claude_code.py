@@ -17,7 +17,6 @@ from desktop.sources.base import (
     ParseContext,
     bytes_hash,
     lossy,
-    split_lines,
     text_hash,
     walk_file_names,
 )

@@ -17,7 +17,6 @@ from desktop.sources.base import (
     ParseContext,
     bytes_hash,
     lossy,
-    split_lines,
     text_hash,
     walk_file_names,
 )
@@ -200,11 +199,13 @@ class CodexParser:
         batch = Batch()
         first_ts: int | None = None
         last_ts: int | None = None
-        for offset, number, raw in split_lines(chunk):
-            if not _worth_decoding(raw):
+        data = chunk.data
+        view = memoryview(data)  # decoded in place: transcript lines that are skipped are never copied
+        for offset, number, start, stop in chunk.spans():
+            if not _worth_decoding(data, start, stop):
                 continue
             try:
-                line = _decode_line(raw)
+                line = _decode_line(view[start:stop])
                 payload = line.payload
                 if payload is None:
                     continue
@@ -367,14 +368,14 @@ _OUTPUT = re.compile(rb'"(?:function_call_output|custom_tool_call_output)"')
 HEAD = 320
 
 
-def _worth_decoding(raw: bytes) -> bool:
+def _worth_decoding(data: bytes, start: int, stop: int) -> bool:
     """Serde writes `timestamp`, the item `type` and then the payload's own `type` first, so the
-    head of a line says what it is; only tool outputs that report an exit code are read further."""
-    head = raw[:HEAD]
-    if b'"payload"' not in head or _WANTED.search(head):
+    head of data[start:stop] says what it is; only tool outputs that report an exit code are read further."""
+    head = min(start + HEAD, stop)
+    if data.find(b'"payload"', start, head) < 0 or _WANTED.search(data, start, head):
         return True  # a line we use, or an unexpected layout: decode rather than guess
-    if _OUTPUT.search(head):
-        return b'exit_code\\":' in raw and b'exit_code\\":0' not in raw
+    if _OUTPUT.search(data, start, head):
+        return data.find(b'exit_code\\":', start, stop) >= 0 and data.find(b'exit_code\\":0', start, stop) < 0
     return False
 
 
@@ -409,10 +410,10 @@ def _output_failed(raw: bytes) -> bool:
     return False
 
 
-def _decode_line(raw: bytes) -> Line:
+def _decode_line(raw: bytes | memoryview) -> Line:
     try:
         return _decode(raw)
     except (msgspec.DecodeError, UnicodeDecodeError):
-        return _decode(lossy(raw))
+        return _decode(lossy(bytes(raw)))
     except msgspec.ValidationError:
         return msgspec.convert(msgspec.json.decode(raw), Line, strict=False)
