@@ -1,6 +1,7 @@
 """SIGKILL at random points for every reading mode at once: append-only JSONL (Claude Code),
-whole documents rewritten in place (Amp) and cumulative counters (Factory Droid). After the kills a
-clean scan must leave exactly what uninterrupted scans of the same file states leave."""
+whole documents rewritten in place (Amp), cumulative counters (Factory Droid) and a live SQLite
+database that another process keeps writing, its rows still in the WAL (OpenCode). After the kills
+a clean scan must leave exactly what uninterrupted scans of the same file states leave."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import json
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -17,6 +19,7 @@ import pytest
 
 from bench.corpus import generate
 from desktop.store import Store
+from tests.test_source_opencode import T0, add_session, assistant, make_db
 
 START_MS = 1_775_116_800_000
 
@@ -40,12 +43,34 @@ def amp(home: Path, index: int, messages: int) -> None:
     path.write_text(json.dumps({"id": path.stem, "created": 1_767_620_000_000, "messages": body}))
 
 
-def phase(home: Path, step: int) -> None:
+def opencode(home: Path, conn: sqlite3.Connection | None, step: int) -> sqlite3.Connection:
+    """OpenCode's database, open in this process like the running tool has it: no checkpoints, so
+    phase 1's updated and new messages live in the -wal file while the scans read it."""
+    if conn is None:
+        folder = home / ".local" / "share" / "opencode"
+        folder.mkdir(parents=True, exist_ok=True)
+        conn = make_db(folder / "opencode.db")
+        conn.execute("PRAGMA wal_autocheckpoint = 0")
+        for s in range(20):
+            add_session(conn, f"ses_{s:03d}", directory=f"/home/dev/p{s % 3}")
+    start = 0 if step == 0 else 100  # phase 1 streams updates into 100 messages and adds 300 new ones
+    for m in range(start, 400 if step else 200):
+        created = T0 + m * 60_000
+        grown = 40 * step if m < 200 else 0
+        data = assistant(created, 100 + m, 20 + m % 7 + grown, read=1000 * (m % 5), write=50 * (m % 3))
+        conn.execute("INSERT OR REPLACE INTO message VALUES (?, ?, ?, ?, ?)",
+                     (f"msg_{m:05d}", f"ses_{m % 20:03d}", created, created + step * 3_600_000, json.dumps(data)))  # fmt: skip
+    conn.commit()
+    return conn
+
+
+def phase(home: Path, step: int, conn: sqlite3.Connection | None = None) -> sqlite3.Connection:
     """File states seen by both archives: phase 0 creates, phase 1 grows counters and rewrites threads."""
     for i in range(300):
         droid(home, i, (1000 * (i + 1) * (step + 1), 100 * (step + 1), 50, 5000 * (step + 1), 10), START_MS + step * 86_400_000)
     for i in range(150):
         amp(home, i, 4 + 3 * step)
+    return opencode(home, conn, step)
 
 
 def command(data: Path) -> list[str]:
@@ -95,14 +120,18 @@ def test_sigkill_in_every_reading_mode(tmp_path: Path) -> None:
     reference, killed = tmp_path / "reference", tmp_path / "killed"
     rng = random.Random(99)
     kills = 0
+    conn = None
     for step in (0, 1):
-        phase(home, step)
+        conn = phase(home, step, conn)
         started = time.monotonic()
         subprocess.run(command(reference), env=env(home), check=True, capture_output=True)
         full = time.monotonic() - started
         kills += kill_repeatedly(killed, home, rng, full, 12)
         subprocess.run(command(killed), env=env(home), check=True, capture_output=True)
     assert kills >= 20
+    assert (home / ".local" / "share" / "opencode" / "opencode.db-wal").stat().st_size > 0  # still live
+    conn.close()
     expected = contents(reference)
-    assert {row[0] for row in expected} >= {"claude", "codex", "amp", "droid"}
+    assert {row[0] for row in expected} >= {"claude", "codex", "amp", "droid", "opencode"}
+    assert sum(1 for row in expected if row[0] == "opencode") == 400
     assert contents(killed) == expected
