@@ -62,7 +62,7 @@ class ScanSummary:
         return self.events_after - self.events_before
 
 
-@dataclass
+@dataclass(slots=True)
 class _Planned:
     source: Source
     record: FileRecord

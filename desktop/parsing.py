@@ -20,7 +20,7 @@ PARALLEL_MIN_BYTES = 64 << 20  # below this a worker's start-up costs more than 
 WINDOW_BYTES = 256 << 20  # unwritten input in flight: parsed results are ~5% of it, so memory stays bounded
 
 
-@dataclass
+@dataclass(slots=True)
 class FileTask:
     source_id: str
     path: str
@@ -32,7 +32,7 @@ class FileTask:
     size: int = 0  # the file's size (with its WAL) when planned: the cursor of whole-file modes
 
 
-@dataclass
+@dataclass(slots=True)
 class ParsedChunk:
     """One chunk, ready to write: rows carry their cost; sessions, prompts and tool calls ride along as rows."""
 

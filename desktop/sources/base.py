@@ -179,7 +179,7 @@ def walk_file_names(root: str, suffix: str) -> Iterator[str]:
                 continue
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Signature:
     """What says whether a log file changed since the last scan."""
 

@@ -10,7 +10,7 @@ from typing import Any
 BAD_LINE_SAMPLE = 20  # line numbers kept per file for `doctor`
 
 
-@dataclass
+@dataclass(slots=True)  # one per log file planned: 50,000 of them in a big first scan
 class FileRecord:
     source: str
     path: str
