@@ -181,7 +181,9 @@ def _parents() -> dict[int, int]:
     return out
 
 
-def _kind(pid: int, root: int) -> str:
+def _kind(pid: int, root: int, scan_child: bool = False, parent: int | None = None) -> str:
+    """`scan_child`: the root is the app, whose scans run in a spawned child (desktop/scan_process.py)
+    that starts the parse workers; in a CLI run the root's spawned children are the workers."""
     if pid == root:
         return "main"
     try:
@@ -190,8 +192,8 @@ def _kind(pid: int, root: int) -> str:
         return "gone"
     if "resource_tracker" in cmd:
         return "resource tracker"
-    if "spawn_main" in cmd:
-        return "parse worker"
+    if "spawn_main" in cmd:  # the app's own scan process is a spawned child of the app; workers are its children
+        return "scan process" if scan_child and parent == root else "parse worker"
     return "other: " + cmd[:60]
 
 
@@ -199,9 +201,10 @@ class TreeSampler(threading.Thread):
     """Polls /proc every `every` seconds: each process's peak RSS (VmHWM) in the tree under `root`,
     and the largest sum of RSS (and of PSS, which splits shared pages) at one instant."""
 
-    def __init__(self, root: int, every: float = 0.2, pss_every: int = 5) -> None:
+    def __init__(self, root: int, every: float = 0.2, pss_every: int = 5, scan_child: bool = False) -> None:
         super().__init__(daemon=True, name="tree-sampler")
         self.root = root
+        self.scan_child = scan_child
         self.every = every
         self.pss_every = pss_every
         self.procs: dict[int, dict[str, Any]] = {}
@@ -220,15 +223,16 @@ class TreeSampler(threading.Thread):
         self._halt.set()
         self.join(5)
 
-    def tree(self) -> list[int]:
+    def tree(self) -> list[tuple[int, int | None]]:
+        """(pid, parent pid) of every process under the root, the root first."""
         children: dict[int, list[int]] = {}
         for pid, ppid in _parents().items():
             children.setdefault(ppid, []).append(pid)
-        out, todo = [], [self.root]
+        out, todo = [], [(self.root, None)]
         while todo:
-            pid = todo.pop()
-            out.append(pid)
-            todo.extend(children.get(pid, []))
+            pid, parent = todo.pop()
+            out.append((pid, parent))
+            todo.extend((child, pid) for child in children.get(pid, []))
         return out
 
     def sample(self) -> None:
@@ -236,13 +240,14 @@ class TreeSampler(threading.Thread):
         now = round(time.perf_counter() - self.started_at, 2)
         rss = pss = 0
         with_pss = self.samples % self.pss_every == 1
-        for pid in self.tree():
+        for pid, parent in self.tree():
             st = _status_kb(pid)
             if st is None:
                 continue
             rec = self.procs.get(pid)
             if rec is None:
-                rec = self.procs[pid] = {"pid": pid, "kind": _kind(pid, self.root), "hwm_kb": 0, "first_s": now}
+                kind = _kind(pid, self.root, self.scan_child, parent)
+                rec = self.procs[pid] = {"pid": pid, "kind": kind, "hwm_kb": 0, "first_s": now}
             rec["hwm_kb"] = max(rec["hwm_kb"], st.get("VmHWM", 0))
             rec["last_s"] = now
             rss += st.get("VmRSS", 0)
@@ -255,10 +260,12 @@ class TreeSampler(threading.Thread):
         procs = sorted(self.procs.values(), key=lambda r: (r["kind"] != "main", r["first_s"], r["pid"]))
         workers = [r for r in procs if r["kind"] == "parse worker"]
         main = next((r for r in procs if r["kind"] == "main"), None)
+        scan = next((r for r in procs if r["kind"] == "scan process"), None)
         return {
             "main_peak_mb": _kb_mb(main["hwm_kb"]) if main else None,
+            "scan_process_peak_mb": _kb_mb(scan["hwm_kb"]) if scan else None,
             "worker_peaks_mb": [_kb_mb(r["hwm_kb"]) for r in workers],
-            "sum_of_peaks_mb": _kb_mb(sum(r["hwm_kb"] for r in procs if r["kind"] in ("main", "parse worker"))),
+            "sum_of_peaks_mb": _kb_mb(sum(r["hwm_kb"] for r in procs if r["kind"] in ("main", "scan process", "parse worker"))),
             "peak_tree_rss_mb": _kb_mb(self.peak_tree_rss_kb),
             "peak_tree_pss_mb": _kb_mb(self.peak_tree_pss_kb),
             "processes": [{**r, "hwm_mb": _kb_mb(r["hwm_kb"])} for r in procs],
@@ -424,8 +431,9 @@ def _dir_size(root: Path) -> int:
 
 class Watched:
     def __init__(self, cmd: list[str], env: dict[str, str], cwd: Path, log_prefix: Path, timeout: float,
-                 clock: bool = False) -> None:  # fmt: skip
+                 clock: bool = False, scan_child: bool = False) -> None:  # fmt: skip
         self.cmd, self.env, self.cwd, self.timeout = cmd, env, cwd, timeout
+        self.scan_child = scan_child
         self.clock: ThreadClock | None = None
         self._want_clock = clock
         self.out_path, self.err_path = log_prefix.with_suffix(".stdout"), log_prefix.with_suffix(".stderr")
@@ -445,7 +453,7 @@ class Watched:
             proc = subprocess.Popen(self.cmd, stdout=out, stderr=err, env=self.env, cwd=self.cwd,
                                     start_new_session=True)  # fmt: skip
             self.pid = proc.pid
-            sampler = TreeSampler(proc.pid)
+            sampler = TreeSampler(proc.pid, scan_child=self.scan_child)
             sampler.start()
             if self._want_clock:
                 self.clock = ThreadClock(proc.pid)
@@ -811,7 +819,7 @@ def gui_run(args: argparse.Namespace, work: Path, name: str, results: dict, tabl
     cmd = [str(args.python), "-c", _WRAP_GUI.format(repo=str(REPO)), str(files["config"])]
     load = load_now(0)
     child = Watched(cmd, bench.env(home), work, work / f"gui-{name}", args.gui_timeout + 120,
-                    clock=not args.no_clock).run()  # fmt: skip
+                    clock=not args.no_clock, scan_child=True).run()  # fmt: skip
     if not files["out"].exists():
         raise StepFailed(f"the app ({name}) exited {child.rc} without results (a crash leaves its stacks in "
                          f"{files['stacks']}): {child.tail()}")  # fmt: skip
@@ -825,6 +833,7 @@ def gui_run(args: argparse.Namespace, work: Path, name: str, results: dict, tabl
         "scan_summary_s": out.get("scan_summary_seconds"), "events_added": out.get("events_added"),
         "progress_events": out.get("progress_events", 0), "tick_ms": args.tick_ms,
         "rss": {"app_peak_mb": out["vmhwm_mb"], "worker_peaks_mb": child.tree["worker_peaks_mb"],
+                "scan_process_peak_mb": child.tree["scan_process_peak_mb"],
                 "peak_tree_rss_mb": child.tree["peak_tree_rss_mb"], "peak_tree_pss_mb": child.tree["peak_tree_pss_mb"],
                 "rusage_self_mb": out["self_maxrss_mb"], "rusage_children_mb": out["children_maxrss_mb"],
                 "wait4_mb": child.wait4_maxrss_mb},
@@ -890,8 +899,10 @@ def gui_run(args: argparse.Namespace, work: Path, name: str, results: dict, tabl
                       "; ".join(f"{p}: median {v['median_ms']:.0f} ms, max {v['max_ms']:.0f} ms (n={v['n']})"
                                 for p, v in rc.items())))  # fmt: skip
     r = res["rss"]
+    scan_mb = r["scan_process_peak_mb"]
     table.append(("  peak RSS, app process", f"{r['app_peak_mb']:.0f} MB", "",
-                  f"workers {' / '.join(f'{w:.0f}' for w in r['worker_peaks_mb'])} MB; tree at one instant "
+                  (f"scan process {scan_mb:.0f} MB; " if scan_mb is not None else "")
+                  + f"workers {' / '.join(f'{w:.0f}' for w in r['worker_peaks_mb'])} MB; tree at one instant "
                   f"{r['peak_tree_rss_mb']:.0f} MB RSS, {r['peak_tree_pss_mb']:.0f} MB PSS"))  # fmt: skip
 
 
@@ -1143,6 +1154,9 @@ def verdicts(results: dict[str, Any]) -> list[tuple[str, bool | None, str]]:
                         f"max {after['max_ms']:.0f} ms, {after['over_50ms']} gaps > 50 ms"))  # fmt: skip
         rss = res["rss"]["app_peak_mb"]
         out.append((f"app ({name}): app process peak RSS < 300 MB", rss < 300, f"{rss:.0f} MB"))
+        scan_mb = res["rss"].get("scan_process_peak_mb")
+        if scan_mb is not None:
+            out.append((f"app ({name}): its scan process peak RSS < 300 MB", scan_mb < 300, f"{scan_mb:.0f} MB"))
     return out
 
 

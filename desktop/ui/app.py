@@ -193,7 +193,8 @@ class TokenmirrorApp(QObject):
 
     def __init__(self, paths: AppPaths, env: Environment, *, sources: list[Source] | None = None,
                  today: Callable[[], date] | None = None, use_tray: bool | None = None,
-                 watch: bool = True, parent: QObject | None = None) -> None:  # fmt: skip
+                 watch: bool = True, scan_process: bool = False, parent: QObject | None = None) -> None:  # fmt: skip
+        """`scan_process`: scans run in a child process, as `tokenmirror app` does (desktop/scan_process.py)."""
         super().__init__(parent)
         self.paths = paths
         self.env = env
@@ -202,7 +203,7 @@ class TokenmirrorApp(QObject):
         self.store = Store.open(paths.database, backup_dir=paths.backups)
         self.tasks = TaskRunner(self)
         self.archive = Archive.open(self.store, self.tasks, self)
-        self.scanner = Scanner(self.archive, self.sources, env, self)
+        self.scanner = Scanner(self.archive, self.sources, env, self, own_process=scan_process)
         self.findings = FindingsFeed(self.archive, self.scanner, today=today, parent=self)
         log.info("building the window")
         self.window = MainWindow(self.archive, self.scanner, self.sources, icon=app_icon(), today=today,
@@ -316,7 +317,7 @@ def run_app(paths: AppPaths, demo: bool = False) -> int:
             seed.settings.set("identity_emails", [DEMO_EMAIL])
             seed.close()
         try:
-            tokenmirror = TokenmirrorApp(paths, env)
+            tokenmirror = TokenmirrorApp(paths, env, scan_process=True)
         except KnownError as exc:
             log.error("cannot start: %s", exc)
             QMessageBox.critical(None, "Tokenmirror cannot start", str(exc))

@@ -53,7 +53,7 @@ from desktop.reports.export.period import CUSTOM
 from desktop.store import Store
 from desktop.ui import palette as pal
 from desktop.ui.archive import WRITE_LANE, Archive
-from desktop.ui.scanner import base_prices
+from desktop.scan_job import base_prices
 from desktop.ui.tables import muted_style
 from desktop.ui.tasks import Task, TaskFailure
 from desktop.ui.widgets import Segmented

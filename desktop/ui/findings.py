@@ -43,7 +43,8 @@ from desktop.store import ui_queries
 from desktop.ui.archive import WRITE_LANE, Archive
 from desktop.ui.data import range_for
 from desktop.ui.palette import source_name
-from desktop.ui.scanner import Scanner, base_prices
+from desktop.scan_job import base_prices
+from desktop.ui.scanner import Scanner
 from desktop.ui.tasks import TaskFailure
 
 log = logging.getLogger(__name__)

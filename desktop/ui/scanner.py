@@ -3,62 +3,18 @@
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Generator, Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Sequence
 
 from PySide6.QtCore import QObject, Signal
 
 from desktop.errors import KnownError
-from desktop.ingest import ScanProgress, ScanSummary, scan
-from desktop.pricing import PriceTable
+from desktop.scan_job import ScanResult, scan_job
+from desktop.scan_process import scan_in_process
 from desktop.sources import Environment, Source
-from desktop.store import Store
 from desktop.ui.archive import WRITE_LANE, Archive
 from desktop.ui.tasks import Task, TaskFailure
 
 log = logging.getLogger(__name__)
-_BASE_PRICES: PriceTable | None = None
-_PRICES_LOCK = threading.Lock()
-
-
-def base_prices() -> PriceTable:
-    """The bundled table, parsed once per process (workers share it; it is never mutated after load)."""
-    global _BASE_PRICES
-    with _PRICES_LOCK:
-        if _BASE_PRICES is None:
-            _BASE_PRICES = PriceTable.load()
-        return _BASE_PRICES
-
-
-@dataclass
-class ScanResult:
-    summary: ScanSummary
-    commits_added: int = 0
-
-
-def scan_job(db_path: Path, sources: Sequence[Source], env: Environment) -> Generator[ScanProgress, None, ScanResult]:
-    """Ingest new log bytes, then new commits; runs on a worker with its own connection."""
-    store = Store.open(db_path, migrate=False)
-    try:
-        prices = base_prices().with_overrides(store.settings.get("price_overrides") or {})
-        summary = yield from scan(store, sources, env, prices)  # takes the archive's scan lock itself
-        return ScanResult(summary, _refresh_commits(store))
-    finally:
-        store.close()
-
-
-def _refresh_commits(store: Store) -> int:
-    """Read new commits of the repositories the events name; relink sessions. New commits counted."""
-    try:
-        from desktop.commits.refresh import refresh_commits
-    except ImportError:
-        return 0
-    summary = refresh_commits(store)
-    for problem in summary.problems + summary.missing:
-        log.info("commits: %s", problem)
-    return summary.new_commits
 
 
 class Scanner(QObject):
@@ -70,9 +26,11 @@ class Scanner(QObject):
     running_changed = Signal(bool)
 
     def __init__(self, archive: Archive, sources: Sequence[Source], env: Environment,
-                 parent: QObject | None = None) -> None:  # fmt: skip
+                 parent: QObject | None = None, *, own_process: bool = False) -> None:  # fmt: skip
+        """`own_process`: each scan runs in a child process (the app does; most tests scan in a thread)."""
         super().__init__(parent)
         self.archive = archive
+        self.own_process = own_process
         self.sources = list(sources)
         self.env = env
         self.paused = False
@@ -110,8 +68,9 @@ class Scanner(QObject):
 
     def _start(self) -> None:
         db_path, sources, env = self.archive.db_path, self.sources, self.env
+        job = scan_in_process if self.own_process else scan_job
         self._task = self.archive.tasks.run(
-            lambda: scan_job(db_path, sources, env),
+            lambda: job(db_path, sources, env),
             on_progress=self.progressed.emit,
             on_done=self._on_done,
             on_error=self._on_error,

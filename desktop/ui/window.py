@@ -31,7 +31,8 @@ from desktop.ui.pages.projects import ProjectsPage
 from desktop.ui.pages.sessions import SessionsPage
 from desktop.ui.pages.settings import SettingsPage
 from desktop.ui.palette import source_name
-from desktop.ui.scanner import ScanResult, Scanner
+from desktop.scan_job import ScanResult
+from desktop.ui.scanner import Scanner
 
 log = logging.getLogger(__name__)
 PAGES = ("overview", "projects", "sessions", "insights", "settings")

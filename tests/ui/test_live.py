@@ -232,3 +232,15 @@ def test_demo_builds_a_usable_home(tmp_path):
     log = subprocess.run(["git", "-C", str(tmp_path / "home" / "code" / "shop-api"), "log", "--format=%ae%n%b"],
                          capture_output=True, text=True, check=True).stdout  # fmt: skip
     assert DEMO_EMAIL in log and "Co-Authored-By: Claude" in log
+
+
+def test_the_app_as_launched_scans_in_a_child_process_and_shows_the_same_week(make_app, home):
+    """`tokenmirror app` scans in a process of its own (desktop/scan_process.py): same numbers, same views."""
+    import multiprocessing
+
+    app = make_app(home, scan_process=True)
+    assert app.scanner.own_process and app.scanner.scans_done == 1 and not app.scanner.running
+    assert app.window.overview.tokens_card.value.text() == fmt.tokens(THIS_WEEK_TOKENS)
+    app.tray.menu.aboutToShow.emit()
+    assert app.tray.menu_lines()[1].startswith(f"This week: {fmt.tokens(THIS_WEEK_TOKENS)} tok · $")
+    assert not [p for p in multiprocessing.active_children() if p.name == "tokenmirror-scan"]  # gone when done

@@ -37,7 +37,7 @@ from desktop.periods import zone
 from desktop.sources import Environment, Source
 from desktop.store import Store
 from desktop.ui.archive import WRITE_LANE, Archive
-from desktop.ui.scanner import base_prices
+from desktop.scan_job import base_prices
 from desktop.ui.tables import muted_style
 from desktop.ui.widgets import heading
 from desktop.ui.tasks import Task, TaskFailure
@@ -424,7 +424,7 @@ class SettingsPage(QWidget):
     def save_prices(self) -> bool:
         try:
             overrides = self.price_overrides()
-            from desktop.ui.scanner import base_prices
+            from desktop.scan_job import base_prices
 
             base_prices().with_overrides(overrides)  # the same check a scan makes, before it is saved
         except ValueError as exc:
