@@ -59,3 +59,11 @@ def test_the_guard_itself_catches_a_connection(tmp_path: Path) -> None:
             f"sys.addaudithook(n._hook); runpy.run_path({str(probe)!r}); sys.exit(3 if n.ATTEMPTS else 0)")  # fmt: skip
     result = subprocess.run([sys.executable, "-c", code], env=_env(tmp_path), capture_output=True, text=True)
     assert result.returncode == 3
+
+
+def test_the_guard_reaches_spawned_children(tmp_path: Path) -> None:
+    """The app's scan process and the parse workers are spawned interpreters: they are watched too."""
+    result = subprocess.run([sys.executable, str(RUNNER), "probe-child"], env=_env(tmp_path), capture_output=True,
+                            text=True, timeout=60)  # fmt: skip
+    assert result.returncode == 3, result.stderr
+    assert "socket.connect" in result.stderr and "pid " in result.stderr
