@@ -9,6 +9,7 @@ together (docs/RELIABILITY.md).
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import time
@@ -24,6 +25,7 @@ from desktop.sources import Environment, Source
 
 PROGRESS_EVERY_S = 0.05
 POLL_S = 0.25  # how often the waiting side wakes to let a pause or quit stop it
+BACKGROUND_NICE = 10  # an import is background work: on two busy cores the GUI thread waited 24-41 ms for one
 
 
 class ScanCrashed(RuntimeError):
@@ -88,6 +90,8 @@ def _stop(child: Any) -> None:
 
 def _child_main(db_path: str, sources: list[Source], env: Environment, send: Any) -> None:
     signal.signal(signal.SIGTERM, _exit_on_term)
+    if hasattr(os, "nice"):
+        os.nice(BACKGROUND_NICE)  # its parse workers inherit it: the GUI gets a CPU first when both want one
     try:
         steps = scan_job(Path(db_path), sources, env)
         sent, held = 0.0, None
