@@ -8,7 +8,7 @@ x11="xvfb xauth libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxc
 case "$level" in
   offscreen) ;;
   x11) pkgs="$pkgs $x11" ;;
-  tray) pkgs="$pkgs $x11 jwm imagemagick" ;;
+  tray) pkgs="$pkgs $x11 jwm imagemagick strace" ;;  # strace: the privacy test watches every syscall
   *) echo "usage: $0 offscreen|x11|tray" >&2; exit 2 ;;
 esac
 command -v dpkg-query >/dev/null 2>&1 || { echo "system-deps: not a Debian/Ubuntu system; install Qt's runtime libraries yourself"; exit 0; }

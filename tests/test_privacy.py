@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -67,3 +68,47 @@ def test_the_guard_reaches_spawned_children(tmp_path: Path) -> None:
                             text=True, timeout=60)  # fmt: skip
     assert result.returncode == 3, result.stderr
     assert "socket.connect" in result.stderr and "pid " in result.stderr
+
+
+def _isolated_and_traced(log: Path) -> list[str] | None:
+    """`unshare -rn` (a network namespace with no interface: nothing can leave the machine) under
+    `strace -f` (every socket and connect of every process and thread, C code included: what an
+    audit hook cannot see, such as Qt's own networking). None where the machine cannot do it."""
+    if not (shutil.which("unshare") and shutil.which("strace")):
+        return None
+    probe = subprocess.run(["unshare", "-rn", "strace", "-o", os.devnull, "true"], capture_output=True)
+    if probe.returncode != 0:
+        return None
+    return ["unshare", "-rn", "strace", "-f", "-qq", "-e", "trace=socket,connect,sendto", "-o", str(log)]
+
+
+def _internet_calls(log: Path) -> list[str]:
+    calls = log.read_text(errors="replace").splitlines()
+    return [c for c in calls if "AF_INET" in c]  # AF_INET and AF_INET6; AF_UNIX (D-Bus, our IPC) is local
+
+
+def test_scan_report_and_app_in_a_network_namespace_make_no_internet_socket(tmp_path: Path, home: Path) -> None:
+    log = tmp_path / "strace.log"
+    wrapper = _isolated_and_traced(log)
+    if wrapper is None:
+        pytest.skip("needs unshare and strace (packaging/system-deps.sh tray installs strace)")
+    data = str(tmp_path / "data")
+    for argv in (["cli", "--data-dir", data, "scan"], ["cli", "--data-dir", data, "report", "daily", "--json"],
+                 ["cli", "--data-dir", data, "export", "--format", "pdf", "--output", str(tmp_path / "week.pdf")],
+                 ["app", data, "3"]):  # fmt: skip
+        result = subprocess.run([*wrapper, sys.executable, str(RUNNER), *argv], env=_env(home), capture_output=True,
+                                text=True, timeout=180)  # fmt: skip
+        assert result.returncode == 0, (argv, result.stderr[-2000:])
+        assert "network attempts" not in result.stderr
+        assert _internet_calls(log) == [], argv
+    assert "socket(AF_UNIX" in log.read_text()  # the trace saw the app's local sockets: it was watching
+
+
+def test_the_namespace_trace_itself_sees_a_connection(tmp_path: Path) -> None:
+    log = tmp_path / "strace.log"
+    wrapper = _isolated_and_traced(log)
+    if wrapper is None:
+        pytest.skip("needs unshare and strace")
+    code = "import socket\ntry:\n    socket.create_connection(('192.0.2.1', 80), timeout=1)\nexcept OSError:\n    pass\n"
+    subprocess.run([*wrapper, sys.executable, "-c", code], check=True, timeout=60)
+    assert any("connect(" in call for call in _internet_calls(log))
