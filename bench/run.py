@@ -60,7 +60,9 @@ class Child:
 
 
 def run_child(cmd: list[str], env: dict[str, str], cwd: Path, timeout: float) -> Child:
-    """Runs one process; wall time from spawn to exit, peak RSS from wait4 (this child only)."""
+    """Runs one process; wall time from spawn to exit, peak RSS as the process's own VmHWM where /proc
+    has it. (wait4's ru_maxrss cannot go below this benchmark's own peak: Linux carries the forking
+    process's high-water mark into the child at exec, which made every step of a --mix run read 235 MB.)"""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         try:
@@ -69,6 +71,8 @@ def run_child(cmd: list[str], env: dict[str, str], cwd: Path, timeout: float) ->
             raise StepFailed(f"cannot start {cmd[0]}: {exc}") from None
         timer = threading.Timer(timeout, _kill, (proc.pid,))
         timer.start()
+        hwm = _HighWater(proc.pid)
+        hwm.start()
         try:
             if hasattr(os, "wait4"):
                 _, status, usage = os.wait4(proc.pid, 0)
@@ -81,10 +85,36 @@ def run_child(cmd: list[str], env: dict[str, str], cwd: Path, timeout: float) ->
                 rss = None
         finally:
             timer.cancel()
+            hwm.stop()
+        rss = hwm.peak_mb if hwm.peak_mb is not None else rss
         out.seek(0)
         err.seek(0)
         stdout, stderr = (f.read().decode("utf-8", "replace") for f in (out, err))
         return Child(proc.returncode, seconds, rss, stdout, stderr)
+
+
+class _HighWater(threading.Thread):
+    """Polls /proc/PID/status every 20 ms for VmHWM, the exec'd program's own peak (it only grows)."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True, name="vmhwm")
+        self.path = Path(f"/proc/{pid}/status")
+        self.peak_mb: float | None = None
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        while not self._halt.is_set():
+            try:
+                for line in self.path.read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        self.peak_mb = max(self.peak_mb or 0.0, int(line.split()[1]) / 1024)
+            except (OSError, ValueError):
+                return  # gone (reaped) or no /proc: keep what was seen
+            self._halt.wait(0.02)
+
+    def stop(self) -> None:
+        self._halt.set()
+        self.join(1)
 
 
 def _kill(pid: int) -> None:
