@@ -9,9 +9,11 @@ together (docs/RELIABILITY.md).
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Generator, Sequence
@@ -59,6 +61,9 @@ def scan_in_process(db_path: Path, sources: Sequence[Source], env: Environment) 
             if kind == "progress":
                 last = value
                 yield value
+            elif kind == "log":
+                name, level, message = value
+                logging.getLogger(name).log(level, "%s", message)  # into the app's log file, like a thread scan
             elif kind == "done":
                 child.join(5)  # it is closing its archive: let it finish rather than stop it
                 return value
@@ -88,10 +93,14 @@ def _stop(child: Any) -> None:
         child.join()
 
 
-def _child_main(db_path: str, sources: list[Source], env: Environment, send: Any) -> None:
+def _child_main(db_path: str, sources: list[Source], env: Environment, conn: Any) -> None:
     signal.signal(signal.SIGTERM, _exit_on_term)
     if hasattr(os, "nice"):
         os.nice(BACKGROUND_NICE)  # its parse workers inherit it: the GUI gets a CPU first when both want one
+    send = _Sender(conn)
+    root = logging.getLogger()
+    root.handlers[:] = [_ToParent(send)]
+    root.setLevel(logging.INFO)
     try:
         steps = scan_job(Path(db_path), sources, env)
         sent, held = 0.0, None
@@ -118,7 +127,31 @@ def _child_main(db_path: str, sources: list[Source], env: Environment, send: Any
     except BaseException:  # a bug: the app reports it like one of its own
         send.send(("bug", traceback.format_exc()))
     finally:
-        send.close()
+        conn.close()
+
+
+class _Sender:
+    """One connection, written from the scan and from logging (the pool's threads log too): one lock."""
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+        self._lock = threading.Lock()
+
+    def send(self, message: tuple) -> None:
+        with self._lock:
+            self._conn.send(message)
+
+
+class _ToParent(logging.Handler):
+    def __init__(self, send: _Sender) -> None:
+        super().__init__(logging.INFO)
+        self._send = send
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self._send.send(("log", (record.name, record.levelno, record.getMessage())))
+        except (OSError, ValueError):
+            pass  # the app is gone; nobody to tell
 
 
 def _exit_on_term(signum: int, frame: Any) -> None:

@@ -97,3 +97,17 @@ def test_a_known_problem_in_the_child_is_raised_here_as_the_same_message(tmp_pat
 def test_a_child_that_dies_is_a_clear_message_not_a_hang(tmp_path: Path) -> None:
     with pytest.raises(KnownError, match="stopped unexpectedly.*exit status 3"):
         drive(scan_in_process(archive(tmp_path, "dies"), [DiesWhileListing()], env_for(tmp_path / "home")))
+
+
+def test_the_childs_log_lines_reach_the_apps_log(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from tests.logs import at, claude_assistant, claude_file, write_lines
+
+    home = tmp_path / "home"
+    log_file = claude_file(home, "s1")
+    write_lines(log_file, [claude_assistant(at("2026-03-02", i), f"m{i}", f"r{i}") for i in range(3)])
+    path = archive(tmp_path, "logged")
+    drive(scan_in_process(path, SOURCES, env_for(home)))
+    write_lines(log_file, [claude_assistant(at("2026-03-02"), "m0", "r0")])  # rewritten shorter
+    with caplog.at_level("INFO"):
+        drive(scan_in_process(path, SOURCES, env_for(home)))
+    assert any("truncated or replaced" in r.getMessage() and r.name == "desktop.ingest" for r in caplog.records)
