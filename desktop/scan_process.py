@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sqlite3
 import sys
 import threading
 import time
@@ -23,6 +24,7 @@ from typing import Any
 from desktop.errors import KnownError
 from desktop.ingest import ScanProgress
 from desktop.scan_job import ScanResult, scan_job
+from desktop.store.faults import explain
 from desktop.sources import Environment, Source
 
 PROGRESS_EVERY_S = 0.05
@@ -124,6 +126,9 @@ def _child_main(db_path: str, sources: list[Source], env: Environment, conn: Any
         send.send(("os", (exc.errno, exc.strerror or str(exc), exc.filename)))
     except SystemExit:
         raise
+    except sqlite3.Error as exc:  # a full disk, a lock, damage: the message a thread scan would give
+        known = explain(exc, Path(db_path))
+        send.send(("known", str(known)) if known is not None else ("bug", traceback.format_exc()))
     except BaseException:  # a bug: the app reports it like one of its own
         send.send(("bug", traceback.format_exc()))
     finally:

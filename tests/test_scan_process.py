@@ -111,3 +111,15 @@ def test_the_childs_log_lines_reach_the_apps_log(tmp_path: Path, caplog: pytest.
     with caplog.at_level("INFO"):
         drive(scan_in_process(path, SOURCES, env_for(home)))
     assert any("truncated or replaced" in r.getMessage() and r.name == "desktop.ingest" for r in caplog.records)
+
+
+def test_a_damaged_archive_is_the_same_plain_message_as_in_a_thread(tmp_path: Path) -> None:
+    from tests.test_faults import _damage
+
+    home = tmp_path / "home"
+    generate(home, 1_000_000, seed=7)
+    path = archive(tmp_path, "damaged")
+    drive(scan_job(path, SOURCES, env_for(home)))
+    _damage(path, "source_file")
+    with pytest.raises(KnownError, match="damaged.*doctor --repair"):
+        drive(scan_in_process(path, SOURCES, env_for(home)))
