@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Sequence
 
 from PySide6.QtCore import QObject, Signal
@@ -11,6 +12,7 @@ from desktop.errors import KnownError
 from desktop.scan_job import ScanResult, scan_job
 from desktop.scan_process import scan_in_process
 from desktop.sources import Environment, Source
+from desktop.store.faults import explain
 from desktop.ui.archive import WRITE_LANE, Archive
 from desktop.ui.tasks import Task, TaskFailure
 
@@ -95,9 +97,12 @@ class Scanner(QObject):
     def _on_error(self, failure: TaskFailure) -> None:
         self._task = None
         self._next()
-        if isinstance(failure.error, (KnownError, OSError)):
-            log.warning("scan failed: %s", failure.error)
-            self.failed.emit(f"Import stopped: {failure.error}")
+        error = failure.error
+        if isinstance(error, sqlite3.Error):  # damage, a full disk, a lock: what the import process says too
+            error = explain(error, self.archive.db_path) or error
+        if isinstance(error, (KnownError, OSError)):
+            log.warning("scan failed: %s", error)
+            self.failed.emit(f"Import stopped: {error}")
             return
         self.running_changed.emit(False)
         raise failure.error

@@ -244,3 +244,14 @@ def test_the_app_as_launched_scans_in_a_child_process_and_shows_the_same_week(ma
     app.tray.menu.aboutToShow.emit()
     assert app.tray.menu_lines()[1].startswith(f"This week: {fmt.tokens(THIS_WEEK_TOKENS)} tok · $")
     assert not [p for p in multiprocessing.active_children() if p.name == "tokenmirror-scan"]  # gone when done
+
+
+@pytest.mark.parametrize("own_process", [False, True])
+def test_a_scan_on_a_damaged_archive_says_so_plainly(make_app, home, paths, qtbot, own_process):
+    from tests.test_faults import _damage
+
+    app = make_app(home, scan_process=own_process)
+    _damage(paths.database, "source_file")
+    with qtbot.waitSignal(app.scanner.failed, timeout=20_000) as failed:
+        app.scanner.request(manual=True)
+    assert "damaged" in failed.args[0] and "doctor --repair" in failed.args[0]
