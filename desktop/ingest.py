@@ -12,7 +12,6 @@ import logging
 import os
 import time
 from collections.abc import Callable, Generator, Iterable
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +22,6 @@ from desktop.sources import tool_of
 from desktop.sources.base import Environment, ParseContext, Signature, Source, head_hash, signature
 from desktop.store import Store
 from desktop.store.files import FileRecord, load_file_index, load_record, mark_missing, save_file, unchanged
-from desktop.store.indexes import ensure_indexes, indexes_deferred
 from desktop.store.writes import ChunkWriter, register_threads, thread_parents
 
 log = logging.getLogger(__name__)
@@ -90,8 +88,6 @@ def scan(
     if store.path is None:  # an in-memory archive (tests): nobody else can scan into it
         return (yield from _scan(store, sources, env, prices, only, workers))
     with scan_lock(store.path.parent), store.bulk_writes():
-        if ensure_indexes(store):
-            log.info("built the indexes an interrupted first import had left for its end")
         return (yield from _scan(store, sources, env, prices, only, workers))
 
 
@@ -125,6 +121,7 @@ def _scan_planned(store: Store, sources: Iterable[Source], env: Environment, pri
         extra = [Path(p).expanduser() for p in settings["extra_paths"].get(source.id, [])]
         plans.extend(_plan(store, source, env, extra, result, context, known.get(source.id, {})))
     total = sum(max(p.stat.st_size - p.record.cursor, 0) for p in plans)
+    done = 0
     by_source = {r.source: r for r in results}
     writer = ChunkWriter(store)
     fresh = [p.record for p in plans if p.record.id is None]
@@ -133,22 +130,8 @@ def _scan_planned(store: Store, sources: Iterable[Source], env: Environment, pri
             for record in fresh:
                 save_file(conn, record)  # ids first: event rows point at their file
     tasks = [_task(p) for p in plans]
-    big = total >= PARALLEL_MIN_BYTES
-    use_pool = workers > 1 and big and len(plans) > 1
-    with indexes_deferred(store) if big and events_before == 0 else nullcontext():  # a first import
-        yield from _read_planned(plans, tasks, by_source, writer, context, prices, total,
-                                 ParsePool(workers, context, prices) if use_pool else None)  # fmt: skip
-    reprice(store, prices)
-    yield ScanProgress("", "", total, total, len(plans), len(plans))
-    events_after = _event_count(store) if plans else events_before  # nothing read: nothing added
-    return ScanSummary(results, events_before, events_after, time.monotonic() - started)
-
-
-def _read_planned(plans: list[_Planned], tasks: list[FileTask], by_source: dict[str, SourceScan], writer: ChunkWriter,
-                  context: ParseContext, prices: PriceTable, total: int,
-                  pool: ParsePool | None) -> Generator[ScanProgress, None, None]:  # fmt: skip
-    """Parse (in the pool, or here) and write every planned file, in plan order."""
-    done = 0
+    use_pool = workers > 1 and total >= PARALLEL_MIN_BYTES and len(plans) > 1
+    pool = ParsePool(workers, context, prices) if use_pool else None
     # The plan lives as long as the scan: frozen, the collector's full passes never walk it
     gc.freeze()
     gc.enable()
@@ -177,6 +160,10 @@ def _read_planned(plans: list[_Planned], tasks: list[FileTask], by_source: dict[
         if pool:
             pool.close()
     writer.flush()
+    reprice(store, prices)
+    yield ScanProgress("", "", total, total, len(plans), len(plans))
+    events_after = _event_count(store) if plans else events_before  # nothing read: nothing added
+    return ScanSummary(results, events_before, events_after, time.monotonic() - started)
 
 
 def run_scan(store: Store, sources: Iterable[Source], env: Environment, prices: PriceTable,
