@@ -120,7 +120,11 @@ def test_resources_are_bundled() -> None:
 
 @needs_bundle
 def test_tray_app_starts_offscreen(tmp_path: Path, isolated_home: Path) -> None:
-    """Qt, its plugins and pyqtgraph load from the bundle: the app reaches its first scan."""
+    """Qt, its plugins and pyqtgraph load from the bundle: the app's first scan (in its own process,
+    spawned from the frozen executable) imports a call."""
+    from tests.logs import at, claude_assistant, claude_file, write_lines
+
+    write_lines(claude_file(isolated_home, "s1"), [claude_assistant(at("2026-03-02"), "m1", "r1")])
     data = tmp_path / "app-archive"
     log = data / "logs" / "tokenmirror.log"
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
@@ -142,7 +146,9 @@ def test_tray_app_starts_offscreen(tmp_path: Path, isolated_home: Path) -> None:
         except subprocess.TimeoutExpired:
             app.kill()
             app.wait()
-    assert "Traceback" not in log.read_text(encoding="utf-8")
+    text = log.read_text(encoding="utf-8")
+    assert "Traceback" not in text
+    assert "scan: +1 events" in text
 
 
 @needs_bundle
