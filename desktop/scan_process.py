@@ -72,7 +72,8 @@ def scan_in_process(db_path: Path, sources: Sequence[Source], env: Environment) 
             elif kind == "known":
                 raise KnownError(value)
             elif kind == "os":
-                raise OSError(*value)
+                errno, text, filename = value
+                raise OSError(errno, text, filename) if errno is not None else OSError(text)
             else:
                 raise ScanCrashed(value)
     finally:

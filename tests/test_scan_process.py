@@ -28,6 +28,13 @@ class DiesWhileListing(ClaudeCode):
         os._exit(3)
 
 
+class RefusedWhileListing(ClaudeCode):
+    """A reader whose folder listing is refused outright (an OSError that reaches the scan's top)."""
+
+    def discover(self, env, extra) -> Iterator[str]:  # noqa: ANN001
+        raise PermissionError(13, "Permission denied", "/home/dev/.claude/projects")
+
+
 def archive(tmp_path: Path, name: str) -> Path:
     path = tmp_path / name / "archive.sqlite"
     path.parent.mkdir()
@@ -123,3 +130,9 @@ def test_a_damaged_archive_is_the_same_plain_message_as_in_a_thread(tmp_path: Pa
     _damage(path, "source_file")
     with pytest.raises(KnownError, match="damaged.*doctor --repair"):
         drive(scan_in_process(path, SOURCES, env_for(home)))
+
+
+def test_an_os_error_in_the_child_is_the_same_os_error_here(tmp_path: Path) -> None:
+    with pytest.raises(PermissionError) as raised:
+        drive(scan_in_process(archive(tmp_path, "refused"), [RefusedWhileListing()], env_for(tmp_path / "home")))
+    assert str(raised.value) == "[Errno 13] Permission denied: '/home/dev/.claude/projects'"
