@@ -275,7 +275,7 @@ def _apply(writer: ChunkWriter, plan: _Planned, chunk: ParsedChunk, result: Sour
     if chunk.head_hash is not None:
         record.head_len, record.head_hash = chunk.head_len, chunk.head_hash
     record.dev, record.inode = plan.stat.st_dev, plan.stat.st_ino
-    writer.add(record, chunk.policy, chunk.rows, chunk.context, replace_file_rows=chunk.replaces_file_rows)
+    writer.add(record, chunk.policy, chunk.rows, chunk.context_rows, replace_file_rows=chunk.replaces_file_rows)
     result.events_parsed += len(chunk.rows)
     result.lines_skipped += len(chunk.skipped)
     result.bytes_read += chunk.end - chunk.offset

@@ -45,7 +45,7 @@ class ParsedChunk:
     head_hash: str | None
     policy: str
     rows: list[tuple]
-    context: ContextRows
+    context_rows: ContextRows
     parsed_at_ms: int
     replaces_file_rows: bool = False  # a document parsed whole: its earlier rows go first
 
@@ -85,7 +85,7 @@ def parse_file(task: FileTask, context: ParseContext, prices: PriceTable, source
             head_hash=digest,
             policy=policy,
             rows=rows,
-            context=context_rows(batch),
+            context_rows=context_rows(batch),
             parsed_at_ms=int(time.time() * 1000),
         )
 
@@ -96,7 +96,7 @@ def _whole(task: FileTask, batch: Batch, state: dict, policy: str, prices: Price
     rows = [event_row(e, _cost(prices, e), task.file_id) for e in events]
     return ParsedChunk(offset=task.cursor if not replace else 0, end=task.size, lines_read=0, skipped=batch.skipped_lines,
                        state_json=json.dumps(state, separators=(",", ":")), head_len=0, head_hash=None,
-                       policy=policy, rows=rows, context=context_rows(batch), parsed_at_ms=int(time.time() * 1000),
+                       policy=policy, rows=rows, context_rows=context_rows(batch), parsed_at_ms=int(time.time() * 1000),
                        replaces_file_rows=replace)  # fmt: skip
 
 

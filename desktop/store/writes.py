@@ -128,9 +128,9 @@ def context_rows(batch: Batch) -> ContextRows:
     )  # fmt: skip
 
 
-def write_context(conn: sqlite3.Connection, context: ContextRows) -> None:
+def write_context(conn: sqlite3.Connection, related: ContextRows) -> None:
     """Sessions, prompts, tool calls and tool errors: idempotent, so a reread adds nothing."""
-    if context.sessions:
+    if related.sessions:
         conn.executemany(
             """INSERT INTO session (source, session_id, project_path, git_branch, parent_session_id, entrypoint,
                    is_headless, client_version, first_ts_ms, last_ts_ms)
@@ -144,22 +144,22 @@ def write_context(conn: sqlite3.Connection, context: ContextRows) -> None:
                    client_version = coalesce(excluded.client_version, session.client_version),
                    first_ts_ms = min(coalesce(session.first_ts_ms, excluded.first_ts_ms), excluded.first_ts_ms),
                    last_ts_ms = max(coalesce(session.last_ts_ms, excluded.last_ts_ms), excluded.last_ts_ms)""",
-            context.sessions,
+            related.sessions,
         )
-    if context.prompts:
+    if related.prompts:
         conn.executemany(
             "INSERT OR IGNORE INTO prompt (source, prompt_key, session_id, ts_ms, text_hash, length, excerpt) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            context.prompts,
+            related.prompts,
         )
-    if context.tool_calls:
+    if related.tool_calls:
         conn.executemany(
             "INSERT OR IGNORE INTO tool_call (source, call_key, session_id, ts_ms, name, args_hash, file_path) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            context.tool_calls,
+            related.tool_calls,
         )
-    if context.tool_errors:
-        conn.executemany("UPDATE tool_call SET is_error = 1 WHERE source = ? AND call_key = ?", context.tool_errors)
+    if related.tool_errors:
+        conn.executemany("UPDATE tool_call SET is_error = 1 WHERE source = ? AND call_key = ?", related.tool_errors)
 
 
 def register_threads(conn: sqlite3.Connection, source: str, relations: list[tuple[str, str | None]]) -> None:
@@ -195,12 +195,12 @@ class ChunkWriter:
         self._rows = 0
 
     def add(self, record: FileRecord, policy: str | None = None, rows: list[tuple] | None = None,
-            context: ContextRows | None = None, replace_file_rows: bool = False) -> None:  # fmt: skip
+            related: ContextRows | None = None, replace_file_rows: bool = False) -> None:  # fmt: skip
         """`replace_file_rows`: the file was parsed whole; the rows it gave before are dropped first."""
         self._records[record.path] = record
-        if policy is not None and context is not None:
-            self._pending.append((policy, rows or [], context, record.id if replace_file_rows else None))
-            self._rows += len(rows or []) + len(context)
+        if policy is not None and related is not None:
+            self._pending.append((policy, rows or [], related, record.id if replace_file_rows else None))
+            self._rows += len(rows or []) + len(related)
         if self._rows >= self.flush_rows:
             self.flush()
 
@@ -210,11 +210,11 @@ class ChunkWriter:
         with self.store.transaction() as conn:
             for record in self._records.values():
                 save_file(conn, record)
-            for policy, rows, context, replaced_file in self._pending:
+            for policy, rows, related, replaced_file in self._pending:
                 if replaced_file is not None:
                     conn.execute("DELETE FROM usage_event WHERE source_file_id = ?", (replaced_file,))
                 write_events(conn, policy, rows)
-                write_context(conn, context)
+                write_context(conn, related)
         self._pending.clear()
         self._records.clear()
         self._rows = 0
