@@ -13,7 +13,7 @@ from pathlib import Path
 
 from desktop.model import Batch, UsageEvent
 from desktop.pricing import PriceTable
-from desktop.sources.base import HEAD_BYTES, ParseContext, Source, head_hash, read_chunks
+from desktop.sources.base import HEAD_BYTES, ParseContext, Source, bytes_hash, head_hash, read_chunks
 from desktop.store.writes import ContextRows, collapse, context_rows, event_row
 
 PARALLEL_MIN_BYTES = 64 << 20  # below this a worker's start-up costs more than it saves
@@ -72,7 +72,9 @@ def parse_file(task: FileTask, context: ParseContext, prices: PriceTable, source
         digest = None
         if head_len < HEAD_BYTES:
             head_len = min(chunk.end, HEAD_BYTES)
-            digest = head_hash(path, head_len)
+            # the first chunk holds the head already: no second open of every new file
+            held = chunk.offset == 0 and len(chunk.data) >= head_len  # not a skipped over-long line
+            digest = bytes_hash(chunk.data[:head_len]) if held else head_hash(path, head_len)
         events = collapse(batch.events, policy)
         rows = [event_row(e, _cost(prices, e), task.file_id) for e in events]
         yield ParsedChunk(

@@ -84,7 +84,9 @@ def test_appending_adds_exactly_the_new_usage(tmp_path: Path, tmp_path_factory: 
     scan(store, root)
     assert total(daily(store)) == total(expected)
     delta = append_claude(root, 200_000, seed=6)
-    scan(store, root)
+    summary = scan(store, root)
+    assert sum(s.files_reread for s in summary.sources) == 0  # appends, not replacements: heads still match
+    assert sum(s.files_read for s in summary.sources) > 0
     after_append = plus(total(expected), delta)
     assert total(daily(store)) == after_append
     finished = complete_partial_lines(root)

@@ -138,11 +138,13 @@ def save_file(conn: sqlite3.Connection, record: FileRecord) -> None:
         int(record.missing),
     )
     if record.id is None:
-        cur = conn.execute(f"INSERT INTO source_file ({_COLUMNS}) VALUES ({', '.join('?' * 17)})", values)
-        record.id = cur.lastrowid
+        record.id = conn.execute(_INSERT_FILE, values).lastrowid
     else:
-        assignments = ", ".join(f"{name.strip()} = ?" for name in _COLUMNS.split(","))
-        conn.execute(f"UPDATE source_file SET {assignments} WHERE id = ?", (*values, record.id))
+        conn.execute(_UPDATE_FILE, (*values, record.id))
+
+
+_INSERT_FILE = f"INSERT INTO source_file ({_COLUMNS}) VALUES ({', '.join('?' * 17)})"
+_UPDATE_FILE = f"UPDATE source_file SET {', '.join(f'{name.strip()} = ?' for name in _COLUMNS.split(','))} WHERE id = ?"
 
 
 def mark_missing(conn: sqlite3.Connection, ids: list[int]) -> None:
