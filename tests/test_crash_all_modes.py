@@ -1,7 +1,7 @@
 """SIGKILL at random points for every reading mode at once: append-only JSONL (Claude Code),
-whole documents rewritten in place (Amp), cumulative counters (Factory Droid) and a live SQLite
-database that another process keeps writing, its rows still in the WAL (OpenCode). After the kills
-a clean scan must leave exactly what uninterrupted scans of the same file states leave."""
+whole documents rewritten in place (Amp), cumulative counters (Factory Droid) and live SQLite
+databases that another process keeps writing, their rows still in the WAL (OpenCode, Goose). After
+the kills a clean scan must leave exactly what uninterrupted scans of the same file states leave."""
 
 from __future__ import annotations
 
@@ -19,6 +19,10 @@ import pytest
 
 from bench.corpus import generate
 from desktop.store import Store
+from tests.test_source_goose import T0 as GOOSE_T0
+from tests.test_source_goose import add_session as goose_session
+from tests.test_source_goose import db_path as goose_db
+from tests.test_source_goose import make_db as make_goose_db
 from tests.test_source_opencode import T0, add_session, assistant, make_db
 
 START_MS = 1_775_116_800_000
@@ -64,13 +68,31 @@ def opencode(home: Path, conn: sqlite3.Connection | None, step: int) -> sqlite3.
     return conn
 
 
-def phase(home: Path, step: int, conn: sqlite3.Connection | None = None) -> sqlite3.Connection:
+def goose(home: Path, conn: sqlite3.Connection | None, step: int) -> sqlite3.Connection:
+    """Goose's sessions.db, also held open without checkpoints: its usage ledger grows by 150 rows a phase."""
+    if conn is None:
+        conn = make_goose_db(goose_db(home))
+        conn.execute("PRAGMA wal_autocheckpoint = 0")
+        for s in range(5):
+            goose_session(conn, f"g{s}")
+    for n in range(150 * step, 150 * (step + 1)):
+        conn.execute(
+            "INSERT INTO usage_ledger (session_id, created_timestamp, model, input_tokens, output_tokens, total_tokens, "
+            "cache_read_tokens, cache_write_tokens, cost, cost_source) VALUES (?, ?, 'gpt-4.1', ?, ?, ?, ?, 0, 0.01, 'estimated')",
+            (f"g{n % 5}", GOOSE_T0 + n * 60, 1000 + n, 100 + n % 9, 1100 + n + n % 9, 500 * (n % 4)),
+        )  # fmt: skip
+    conn.commit()
+    return conn
+
+
+def phase(home: Path, step: int, live: tuple | None = None) -> tuple[sqlite3.Connection, sqlite3.Connection]:
     """File states seen by both archives: phase 0 creates, phase 1 grows counters and rewrites threads."""
     for i in range(300):
         droid(home, i, (1000 * (i + 1) * (step + 1), 100 * (step + 1), 50, 5000 * (step + 1), 10), START_MS + step * 86_400_000)
     for i in range(150):
         amp(home, i, 4 + 3 * step)
-    return opencode(home, conn, step)
+    open_code, goose_conn = live or (None, None)
+    return opencode(home, open_code, step), goose(home, goose_conn, step)
 
 
 def command(data: Path) -> list[str]:
@@ -120,9 +142,9 @@ def test_sigkill_in_every_reading_mode(tmp_path: Path) -> None:
     reference, killed = tmp_path / "reference", tmp_path / "killed"
     rng = random.Random(99)
     kills = 0
-    conn = None
+    live = None
     for step in (0, 1):
-        conn = phase(home, step, conn)
+        live = phase(home, step, live)
         started = time.monotonic()
         subprocess.run(command(reference), env=env(home), check=True, capture_output=True)
         full = time.monotonic() - started
@@ -130,8 +152,11 @@ def test_sigkill_in_every_reading_mode(tmp_path: Path) -> None:
         subprocess.run(command(killed), env=env(home), check=True, capture_output=True)
     assert kills >= 20
     assert (home / ".local" / "share" / "opencode" / "opencode.db-wal").stat().st_size > 0  # still live
-    conn.close()
+    assert Path(str(goose_db(home)) + "-wal").stat().st_size > 0
+    for conn in live:
+        conn.close()
     expected = contents(reference)
-    assert {row[0] for row in expected} >= {"claude", "codex", "amp", "droid", "opencode"}
+    assert {row[0] for row in expected} >= {"claude", "codex", "amp", "droid", "opencode", "goose"}
     assert sum(1 for row in expected if row[0] == "opencode") == 400
+    assert sum(1 for row in expected if row[0] == "goose") == 300
     assert contents(killed) == expected
