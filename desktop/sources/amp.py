@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop.model import Batch, Prompt, SessionInfo, ToolCall, ToolError, Tokens, UsageEvent
-from desktop.sources.base import Environment, ParseContext, bytes_hash, text_hash, walk_file_names
+from desktop.sources.base import Environment, ParseContext, Stateless, bytes_hash, text_hash, walk_file_names
 from desktop.sources.counts import BadCount, count
 from desktop.sources.jsonish import canonical, load_document, number, obj, seq, text
 from desktop.sources.timestamps import epoch_to_ms, iso_to_ms
@@ -158,13 +158,7 @@ def reconcile(ledger: list[_Record], messages: list[_Record]) -> list[_Record]:
     return merged
 
 
-class AmpParser:
-    def __init__(self, context: ParseContext) -> None:
-        self.context = context
-
-    def state(self) -> dict[str, Any]:
-        return {}
-
+class AmpParser(Stateless):
     def parse_whole(self, path: Path) -> Batch:
         batch = Batch()
         thread = load_document(path, batch, dict)

@@ -112,6 +112,16 @@ class FileParser(Protocol):
         ...
 
 
+class Stateless:
+    """A parser that keeps nothing between reads: every line, record or document stands on its own."""
+
+    def __init__(self, context: ParseContext) -> None:
+        self.context = context
+
+    def state(self) -> dict[str, Any]:
+        return {}
+
+
 class Source(Protocol):
     """An assistant's logs. How they change on disk decides how they are read (`mode`):
 

@@ -15,6 +15,7 @@ from desktop.sources.base import (
     Chunk,
     Environment,
     ParseContext,
+    Stateless,
     bytes_hash,
     lossy,
     text_hash,
@@ -139,13 +140,10 @@ def subagent_name(path: Path) -> str | None:
     return "claude-code-subagent"
 
 
-class ClaudeParser:
+class ClaudeParser(Stateless):
     def __init__(self, path: Path, context: ParseContext) -> None:
         self.context = context
         self.agent = subagent_name(path)
-
-    def state(self) -> dict[str, Any]:
-        return {}  # every line stands on its own
 
     def parse(self, chunk: Chunk) -> Batch:
         batch = Batch()

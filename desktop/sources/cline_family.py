@@ -35,7 +35,7 @@ from typing import Any
 
 from desktop.model import Batch, SessionInfo, Tokens, ToolError, UsageEvent
 from desktop.sources._jsonl_common import expand, prompt, tool_call, unique
-from desktop.sources.base import Environment, ParseContext, walk_file_names
+from desktop.sources.base import Environment, ParseContext, Stateless, walk_file_names
 from desktop.sources.counts import BadCount, count
 from desktop.sources.jsonish import canonical, decode, load_document, number, obj, positive_cost, seq, text
 from desktop.sources.opencode import DatabaseParser
@@ -317,15 +317,12 @@ def _when(value: Any) -> int | None:
     return ms if ms is not None and 0 < ms < MAX_TS_MS else None
 
 
-class TaskParser:
+class TaskParser(Stateless):
     """One task's `ui_messages.json`, parsed whole: its usage rows, prompts and tool calls."""
 
     def __init__(self, source: str, context: ParseContext) -> None:
         self.source = source
         self.context = context
-
-    def state(self) -> dict[str, Any]:
-        return {}
 
     def parse_whole(self, path: Path) -> Batch:
         batch = Batch()
@@ -491,15 +488,9 @@ def _project(manifest: dict[str, Any]) -> str | None:
     return None
 
 
-class SessionParser:
+class SessionParser(Stateless):
     """`<sessions>/<root id>/<stem>.messages.json` (messages-contract-v1.md): the root session's file has
     the session id as stem; a subagent's or teammate's file sits beside it under its agent id."""
-
-    def __init__(self, context: ParseContext) -> None:
-        self.context = context
-
-    def state(self) -> dict[str, Any]:
-        return {}
 
     def parse_whole(self, path: Path) -> Batch:
         batch = Batch()

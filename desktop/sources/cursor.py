@@ -34,7 +34,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from desktop.model import Batch, SessionInfo, Tokens, UsageEvent
-from desktop.sources.base import Environment, ParseContext, walk_file_names
+from desktop.sources.base import Environment, ParseContext, Stateless, walk_file_names
 from desktop.sources.counts import BadCount, count
 from desktop.sources.jsonish import decode, number, obj, seq, text
 from desktop.sources.sqlite_reader import database, open_readonly, tables
@@ -92,7 +92,7 @@ class Cursor:
                     yield path
 
     def parser(self, path: Path, state: dict[str, Any], context: ParseContext) -> CursorParser:
-        return CursorParser()
+        return CursorParser(context)
 
 
 @dataclass
@@ -129,10 +129,7 @@ def _tokens(value: Any) -> int:
     return count(value)
 
 
-class CursorParser:
-    def state(self) -> dict[str, Any]:
-        return {}
-
+class CursorParser(Stateless):
     def parse_whole(self, path: Path) -> Batch:
         batch = Batch()
         with database(path) as conn:

@@ -37,7 +37,7 @@ from desktop.sources._jsonl_common import (
     raw_json,
     tool_call,
 )
-from desktop.sources.base import Chunk, Environment, ParseContext, lossy, split_lines, walk_file_names
+from desktop.sources.base import Chunk, Environment, ParseContext, Stateless, lossy, split_lines, walk_file_names
 from desktop.sources.counts import count
 from desktop.sources.timestamps import iso_to_ms
 
@@ -379,13 +379,10 @@ class NotADocument(OSError):
     the scan leaves the file's earlier rows alone and tries again next time."""
 
 
-class GeminiLegacyParser:
+class GeminiLegacyParser(Stateless):
     def __init__(self, path: Path, context: ParseContext) -> None:
         self.path = path
         self.context = context
-
-    def state(self) -> dict[str, Any]:
-        return {}
 
     def parse_whole(self, path: Path) -> Batch:
         batch = Batch()

@@ -41,7 +41,7 @@ from typing import Any
 
 from desktop.model import Batch, SessionInfo, Tokens, UsageEvent
 from desktop.sources._jsonl_common import BAD_LINE, prompt, unique
-from desktop.sources.base import Environment, ParseContext, walk_file_names
+from desktop.sources.base import Environment, ParseContext, Stateless, walk_file_names
 from desktop.sources.counts import BadCount, count
 from desktop.sources.jsonish import decode, number, obj, seq, text
 from desktop.sources.sqlite_reader import columns, database, tables
@@ -213,13 +213,7 @@ class _Turn:
 # --- the JSON documents --------------------------------------------------------------------------
 
 
-class DocumentParser:
-    def __init__(self, context: ParseContext) -> None:
-        self.context = context
-
-    def state(self) -> dict[str, Any]:
-        return {}
-
+class DocumentParser(Stateless):
     def parse_whole(self, path: Path) -> Batch:
         batch = Batch()
         try:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop.model import Batch, Prompt, SessionInfo, ToolCall, ToolError, Tokens, UsageEvent
-from desktop.sources.base import Environment, ParseContext, bytes_hash, text_hash, walk_file_names
+from desktop.sources.base import Environment, ParseContext, Stateless, bytes_hash, text_hash, walk_file_names
 from desktop.sources.counts import BadCount, count
 from desktop.sources.jsonish import canonical, decode, number, obj, positive_cost, text
 from desktop.sources.sqlite_reader import columns, database, open_readonly, tables
@@ -459,14 +459,8 @@ def _read_json(path: Path) -> dict[str, Any]:
         return {}
 
 
-class MessageFileParser:
+class MessageFileParser(Stateless):
     """`storage/message/<sessionID>/<messageID>.json`, rewritten while the message streams."""
-
-    def __init__(self, context: ParseContext) -> None:
-        self.context = context
-
-    def state(self) -> dict[str, Any]:
-        return {}
 
     def parse_whole(self, path: Path) -> Batch:
         batch = Batch()

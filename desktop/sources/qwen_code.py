@@ -31,7 +31,7 @@ from desktop.sources._jsonl_common import (
     tool_call,
     unique,
 )
-from desktop.sources.base import Chunk, Environment, ParseContext, split_lines, walk_file_names
+from desktop.sources.base import Chunk, Environment, ParseContext, Stateless, split_lines, walk_file_names
 from desktop.sources.counts import count
 from desktop.sources.timestamps import iso_to_ms
 
@@ -201,12 +201,9 @@ def _transcript_cwd(path: Path) -> str | None:
     return None
 
 
-class LedgerParser:
+class LedgerParser(Stateless):
     def __init__(self, path: Path) -> None:
         self.transcripts = _TranscriptIndex(path.parent.parent)
-
-    def state(self) -> dict[str, Any]:
-        return {}  # every record stands on its own
 
     def parse(self, chunk: Chunk) -> Batch:
         batch = Batch()
@@ -281,15 +278,12 @@ def ledger_start_ms(transcript: Path) -> int | None:
     return None
 
 
-class TranscriptParser:
+class TranscriptParser(Stateless):
     """Sessions, prompts and tool calls; usage only from before the ledger existed (one surface, §5 row 38)."""
 
     def __init__(self, context: ParseContext, ledger_start: int | None) -> None:
         self.context = context
         self.ledger_start = None if ledger_start is None else ledger_start - LEDGER_MARGIN_MS
-
-    def state(self) -> dict[str, Any]:
-        return {}
 
     def parse(self, chunk: Chunk) -> Batch:
         batch = Batch()

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop.model import Batch
-from desktop.sources.base import Environment, ParseContext
+from desktop.sources.base import Environment, ParseContext, Stateless
 
 SOURCE = "windsurf"
 CODEIUM_APPS = ("windsurf", "windsurf-next")
@@ -55,14 +55,11 @@ class Windsurf:
                 yield os.path.join(folder, name)
 
     def parser(self, path: Path, state: dict[str, Any], context: ParseContext) -> NothingReadable:
-        return NothingReadable()
+        return NothingReadable(context)
 
 
-class NothingReadable:
+class NothingReadable(Stateless):
     """Never opens the file: there is nothing in it that can be read offline."""
-
-    def state(self) -> dict[str, Any]:
-        return {}
 
     def parse_whole(self, path: Path) -> Batch:
         return Batch()
