@@ -149,3 +149,17 @@ def codex_tokens(ts: str, total: dict | None, last: dict | None, lane: str | Non
 
 def codex_prompt(ts: str, text: str) -> dict:
     return {"timestamp": ts, "type": "event_msg", "payload": {"type": "user_message", "message": text}}
+
+
+def midnight_history(home: Path) -> Path:
+    """Two Claude Code calls either side of UTC midnight and one Codex call (the CLI's and the bundle's tests)."""
+    write_lines(claude_file(home, "s1"), [
+        claude_assistant("2026-01-05T23:30:00.000Z", "m1", "r1", input=10, output=5, cache_write=20, cache_read=30),
+        claude_assistant("2026-01-06T00:30:00.000Z", "m2", "r2", input=1, output=2, model="claude-opus-4-6"),
+    ])  # fmt: skip
+    t = usage(100, 40, 12, 4)
+    thread = "0199a213-81c0-7800-8aa1-bbab2a035a55"
+    write_lines(codex_file(home, thread, day="2026-01-05"),
+                [codex_meta(at("2026-01-05T11:00:00"), thread), codex_turn(at("2026-01-05T11:00:01")),
+                 codex_tokens(at("2026-01-05T11:00:09"), t, t)])  # fmt: skip
+    return home

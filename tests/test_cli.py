@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from desktop.cli import main
-from tests.logs import at, claude_assistant, claude_file, codex_file, codex_meta, codex_tokens, codex_turn, usage, write_lines
+from tests.logs import at, claude_assistant, claude_file, midnight_history, write_lines
 
 ROW_KEYS = {"date", "source", "model", "input_tokens", "output_tokens", "cache_creation_tokens", "cache_read_tokens",
             "reasoning_tokens", "total_tokens", "cost_usd", "events", "is_estimate"}  # fmt: skip
@@ -26,17 +26,7 @@ def run(capsys: pytest.CaptureFixture, *args: str) -> tuple[int, str, str]:
 
 @pytest.fixture
 def history(isolated_home: Path) -> Path:
-    """Two Claude calls either side of UTC midnight and one Codex call."""
-    write_lines(claude_file(isolated_home, "s1"), [
-        claude_assistant("2026-01-05T23:30:00.000Z", "m1", "r1", input=10, output=5, cache_write=20, cache_read=30),
-        claude_assistant("2026-01-06T00:30:00.000Z", "m2", "r2", input=1, output=2, model="claude-opus-4-6"),
-    ])  # fmt: skip
-    t = usage(100, 40, 12, 4)
-    thread = "0199a213-81c0-7800-8aa1-bbab2a035a55"
-    write_lines(codex_file(isolated_home, thread, day="2026-01-05"),
-                [codex_meta(at("2026-01-05T11:00:00"), thread), codex_turn(at("2026-01-05T11:00:01")),
-                 codex_tokens(at("2026-01-05T11:00:09"), t, t)])  # fmt: skip
-    return isolated_home
+    return midnight_history(isolated_home)
 
 
 def test_bad_arguments_exit_2_with_one_line(capsys: pytest.CaptureFixture, tmp_path: Path) -> None:

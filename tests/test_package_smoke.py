@@ -20,17 +20,7 @@ import pytest
 
 from desktop import __version__
 from desktop.cli import main as cli_main
-from tests.logs import (
-    at,
-    claude_assistant,
-    claude_file,
-    codex_file,
-    codex_meta,
-    codex_tokens,
-    codex_turn,
-    usage,
-    write_lines,
-)
+from tests.logs import at, claude_assistant, claude_file, midnight_history, write_lines
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLE = Path(os.environ.get("TOKENMIRROR_BUNDLE") or ROOT / "dist" / "tokenmirror")
@@ -62,17 +52,7 @@ def bundled(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str
 
 @pytest.fixture
 def logs(isolated_home: Path) -> Path:
-    """Two Claude Code calls either side of UTC midnight and one Codex call (as tests/test_cli.py)."""
-    write_lines(claude_file(isolated_home, "s1"), [
-        claude_assistant("2026-01-05T23:30:00.000Z", "m1", "r1", input=10, output=5, cache_write=20, cache_read=30),
-        claude_assistant("2026-01-06T00:30:00.000Z", "m2", "r2", input=1, output=2, model="claude-opus-4-6"),
-    ])  # fmt: skip
-    t = usage(100, 40, 12, 4)
-    thread = "0199a213-81c0-7800-8aa1-bbab2a035a55"
-    write_lines(codex_file(isolated_home, thread, day="2026-01-05"),
-                [codex_meta(at("2026-01-05T11:00:00"), thread), codex_turn(at("2026-01-05T11:00:01")),
-                 codex_tokens(at("2026-01-05T11:00:09"), t, t)])  # fmt: skip
-    return isolated_home
+    return midnight_history(isolated_home)
 
 
 @needs_bundle
@@ -122,8 +102,6 @@ def test_resources_are_bundled() -> None:
 def test_tray_app_starts_offscreen(tmp_path: Path, isolated_home: Path) -> None:
     """Qt, its plugins and pyqtgraph load from the bundle: the app's first scan (in its own process,
     spawned from the frozen executable) imports a call."""
-    from tests.logs import at, claude_assistant, claude_file, write_lines
-
     write_lines(claude_file(isolated_home, "s1"), [claude_assistant(at("2026-03-02"), "m1", "r1")])
     data = tmp_path / "app-archive"
     log = data / "logs" / "tokenmirror.log"
