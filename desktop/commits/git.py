@@ -89,19 +89,11 @@ def command(args: list[str], git_dir: Path | None = None) -> list[str]:
     return argv + args
 
 
-def run(
-    args: list[str],
-    cwd: Path | None = None,
-    *,
-    git_dir: Path | None = None,
-    timeout: float = DEFAULT_TIMEOUT,
-    check: bool = True,
-    stdin: bytes | None = None,
-) -> subprocess.CompletedProcess[bytes]:
-    """Run one git command and return its output; GitError when it cannot run or (with check) fails."""
-    argv = command(args, git_dir)
+def _start(argv: list[str], cwd: Path | None, git_dir: Path | None, stdin: bytes | None) -> subprocess.Popen[bytes]:
+    """git with the hardened environment, no shell, in a session of its own (a timeout ends git and
+    anything it started)."""
     try:
-        proc = subprocess.Popen(
+        return subprocess.Popen(
             argv,
             cwd=cwd,
             stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
@@ -113,6 +105,20 @@ def run(
         )
     except OSError as exc:
         raise GitError(f"cannot run git in {cwd or git_dir}: {exc}") from exc
+
+
+def run(
+    args: list[str],
+    cwd: Path | None = None,
+    *,
+    git_dir: Path | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    check: bool = True,
+    stdin: bytes | None = None,
+) -> subprocess.CompletedProcess[bytes]:
+    """Run one git command and return its output; GitError when it cannot run or (with check) fails."""
+    argv = command(args, git_dir)
+    proc = _start(argv, cwd, git_dir, stdin)
     try:
         out, err = proc.communicate(stdin, timeout=timeout)
     except subprocess.TimeoutExpired as exc:
@@ -140,19 +146,7 @@ def stream(
 ) -> Iterator[bytes]:
     """Yield git's stdout in chunks as it comes: a large history is parsed without holding it all."""
     argv = command(args, git_dir)
-    try:
-        proc = subprocess.Popen(
-            argv,
-            cwd=cwd,
-            stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=git_env(),
-            shell=False,
-            start_new_session=os.name == "posix",  # a timeout ends git and anything it started
-        )
-    except OSError as exc:
-        raise GitError(f"cannot run git in {cwd or git_dir}: {exc}") from exc
+    proc = _start(argv, cwd, git_dir, stdin)
     expired = threading.Event()
 
     def kill() -> None:
