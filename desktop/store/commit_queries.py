@@ -21,7 +21,8 @@ FIRST_COPY = (
 )
 
 
-def _range(column: str, since_ms: int | None, until_ms: int | None) -> tuple[str, list]:
+def range_clause(column: str, since_ms: int | None, until_ms: int | None) -> tuple[str, list]:
+    """SQL that keeps `column` within the bounds given (since inclusive, until exclusive), and its parameters."""
     clauses, params = [], []
     if since_ms is not None:
         clauses.append(f"{column} >= ?")
@@ -38,7 +39,7 @@ def commits_by_quarter(
     """(quarter-hour index, project_id, commits, ai-trailer commits, lines added, lines removed) of my commits."""
     if project_ids is not None and not project_ids:
         return []
-    where, params = _range("c.author_ts_ms", since_ms, until_ms)
+    where, params = range_clause("c.author_ts_ms", since_ms, until_ms)
     if project_ids is not None:
         where += f" AND c.project_id IN ({', '.join('?' * len(project_ids))})"
         params.extend(project_ids)
@@ -398,7 +399,7 @@ def tokens_by_session_quarter(
     conn: sqlite3.Connection, since_ms: int | None, until_ms: int | None, sources: list[str] | None = None
 ) -> list[tuple]:
     """(quarter-hour, project id or None, source, session, linked to one of my commits, *TOKEN_SUMS)."""
-    where, params = _range("e.ts_ms", since_ms, until_ms)
+    where, params = range_clause("e.ts_ms", since_ms, until_ms)
     if sources:
         where += f" AND e.source IN ({', '.join('?' * len(sources))})"
         params.extend(sources)

@@ -10,22 +10,11 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from desktop.store.commit_queries import MY_WORK
+from desktop.store.commit_queries import MY_WORK, range_clause
 from desktop.store.queries import DISPLAY_COST, TOKEN_SUMS, Usage
 
 NO_END_MS = 1 << 62  # the end of a span that runs to the end of its session
 Key = tuple[str, str]  # (source, session_id)
-
-
-def _range(column: str, since_ms: int | None, until_ms: int | None) -> tuple[str, list]:
-    clauses, params = [], []
-    if since_ms is not None:
-        clauses.append(f"{column} >= ?")
-        params.append(since_ms)
-    if until_ms is not None:
-        clauses.append(f"{column} < ?")
-        params.append(until_ms)
-    return "".join(f" AND {c}" for c in clauses), params
 
 
 def _sources(column: str, sources: Iterable[str] | None) -> tuple[str, list]:
@@ -62,9 +51,9 @@ def sessions_started(
     conn: sqlite3.Connection, since_ms: int | None, until_ms: int | None, sources: Iterable[str] | None = None
 ) -> list[SessionRow]:
     """Sessions whose first billed call falls in [since, until), with the usage of all their calls."""
-    inner, params = _range("ts_ms", since_ms, until_ms)
+    inner, params = range_clause("ts_ms", since_ms, until_ms)
     by_source, source_params = _sources("source", sources)
-    having, having_params = _range("min(ts_ms)", since_ms, until_ms)
+    having, having_params = range_clause("min(ts_ms)", since_ms, until_ms)
     chosen = ""
     if inner or by_source:
         chosen = (
@@ -205,9 +194,9 @@ def prompts_in(
     conn: sqlite3.Connection, since_ms: int | None, until_ms: int | None, sources: Iterable[str] | None = None
 ) -> list[PromptRow]:
     """Human prompts sent in [since, until), oldest first, each with the time of its session's next prompt."""
-    inner, params = _range("ts_ms", since_ms, until_ms)
+    inner, params = range_clause("ts_ms", since_ms, until_ms)
     by_source, source_params = _sources("source", sources)
-    outer, outer_params = _range("ts_ms", since_ms, until_ms)
+    outer, outer_params = range_clause("ts_ms", since_ms, until_ms)
     rows = conn.execute(
         "SELECT * FROM (SELECT id, source, session_id, ts_ms, "
         "lead(ts_ms) OVER (PARTITION BY source, session_id ORDER BY ts_ms, id), text_hash, length, excerpt "
@@ -340,7 +329,7 @@ def thrash_candidates(
 
 def prompt_size_median(conn: sqlite3.Connection, since_ms: int | None, until_ms: int) -> int | None:
     """The median of what one call read (input, cache reads and writes) over [since, until)."""
-    where, params = _range("ts_ms", since_ms, until_ms)
+    where, params = range_clause("ts_ms", since_ms, until_ms)
     (n,) = conn.execute(f"SELECT count(*) FROM usage_event WHERE 1 = 1{where}", params).fetchone()
     if not n:
         return None
@@ -373,7 +362,7 @@ def models_used(
     conn: sqlite3.Connection, since_ms: int | None, until_ms: int | None, sources: Iterable[str] | None = None
 ) -> list[tuple[str, str]]:
     """(source, model) pairs billed in [since, until)."""
-    where, params = _range("ts_ms", since_ms, until_ms)
+    where, params = range_clause("ts_ms", since_ms, until_ms)
     by_source, source_params = _sources("source", sources)
     return conn.execute(
         f"SELECT DISTINCT source, model FROM usage_event WHERE model IS NOT NULL{where}{by_source} ORDER BY 1, 2",
@@ -386,7 +375,7 @@ def sessions_using(
 ) -> set[Key]:
     """Sessions with a call in [since, until) on one of these (source, model) pairs."""
     found: set[Key] = set()
-    where, params = _range("ts_ms", since_ms, until_ms)
+    where, params = range_clause("ts_ms", since_ms, until_ms)
     for source, model in pairs:
         found |= {
             (s, i)
