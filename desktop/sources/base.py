@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -187,6 +187,18 @@ def walk_file_names(root: str, suffix: str) -> Iterator[str]:
                     yield entry.path
             except OSError:
                 continue
+
+
+def named_files(roots: Iterable[Path], extra: Iterable[Path], name: str) -> Iterator[str]:
+    """A database with a fixed file name: directly in each of the assistant's own folders, and
+    anywhere below the folders the user added."""
+    for folder in roots:
+        if (folder / name).is_file():
+            yield str(folder / name)
+    for folder in extra:
+        for path in walk_file_names(str(folder), name):
+            if os.path.basename(path) == name:
+                yield path
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,7 +35,7 @@ from typing import Any
 
 from desktop.model import Batch, SessionInfo, Tokens, ToolError, UsageEvent
 from desktop.sources._jsonl_common import expand, prompt, tool_call, unique
-from desktop.sources.base import Environment, ParseContext, Stateless, walk_file_names
+from desktop.sources.base import Environment, ParseContext, Stateless, named_files, walk_file_names
 from desktop.sources.counts import BadCount, count
 from desktop.sources.jsonish import canonical, decode, load_document, number, obj, positive_cost, seq, text
 from desktop.sources.opencode import DatabaseParser
@@ -604,13 +604,7 @@ class KiloCli:
         return kilo_data_dirs(env)
 
     def discover(self, env: Environment, extra: list[Path]) -> Iterator[str]:
-        for folder in self.roots(env):
-            if (folder / "kilo.db").is_file():
-                yield str(folder / "kilo.db")
-        for folder in extra:
-            for path in walk_file_names(str(folder), "kilo.db"):
-                if os.path.basename(path) == "kilo.db":
-                    yield path
+        yield from named_files(self.roots(env), extra, "kilo.db")
 
     def parser(self, path: Path, state: dict[str, Any], context: ParseContext) -> KiloParser:
         return KiloParser(state, context)

@@ -14,7 +14,6 @@ databases never share keys while a copy of the same database does.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +21,7 @@ from typing import Any
 
 from desktop.model import Batch, Tokens, UsageEvent
 from desktop.sources._jsonl_common import expand
-from desktop.sources.base import Environment, ParseContext, text_hash, walk_file_names
+from desktop.sources.base import Environment, ParseContext, named_files, text_hash
 from desktop.sources.counts import BadCount, count
 from desktop.sources.jsonish import text
 from desktop.sources.sqlite_reader import columns, database, tables
@@ -52,13 +51,7 @@ class Continue:
         return [continue_dir(env) / "dev_data"]
 
     def discover(self, env: Environment, extra: list[Path]) -> Iterator[str]:
-        for folder in self.roots(env):
-            if (folder / DB_NAME).is_file():
-                yield str(folder / DB_NAME)
-        for folder in extra:
-            for path in walk_file_names(str(folder), DB_NAME):
-                if os.path.basename(path) == DB_NAME:
-                    yield path
+        yield from named_files(self.roots(env), extra, DB_NAME)
 
     def parser(self, path: Path, state: dict[str, Any], context: ParseContext) -> ContinueParser:
         return ContinueParser(state)

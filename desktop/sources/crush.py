@@ -23,7 +23,7 @@ from typing import Any
 
 from desktop.model import Batch, SessionInfo, Tokens, UsageEvent
 from desktop.sources._jsonl_common import expand, unique
-from desktop.sources.base import Environment, ParseContext, walk_file_names
+from desktop.sources.base import Environment, ParseContext, named_files
 from desktop.sources.cumulative import Snapshots
 from desktop.sources.jsonish import decode, number, obj, seq, text
 from desktop.sources.sqlite_reader import columns, database, tables
@@ -84,13 +84,7 @@ class Crush:
 
     def discover(self, env: Environment, extra: list[Path]) -> Iterator[str]:
         self.project_of = projects(env)
-        for folder in self.roots(env):
-            if (folder / DB_NAME).is_file():
-                yield str(folder / DB_NAME)
-        for folder in extra:
-            for path in walk_file_names(str(folder), DB_NAME):
-                if os.path.basename(path) == DB_NAME:
-                    yield path
+        yield from named_files(self.roots(env), extra, DB_NAME)
 
     def parser(self, path: Path, state: dict[str, Any], context: ParseContext) -> CrushParser:
         known = self.project_of if self.project_of is not None else projects(Environment.current())

@@ -34,7 +34,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from desktop.model import Batch, SessionInfo, Tokens, UsageEvent
-from desktop.sources.base import Environment, ParseContext, Stateless, walk_file_names
+from desktop.sources.base import Environment, ParseContext, Stateless, named_files
 from desktop.sources.counts import BadCount, count
 from desktop.sources.jsonish import decode, number, obj, seq, text
 from desktop.sources.sqlite_reader import database, open_readonly, tables
@@ -83,13 +83,10 @@ class Cursor:
         return [user_dir(env) / "globalStorage"]
 
     def discover(self, env: Environment, extra: list[Path]) -> Iterator[str]:
-        for root in self.roots(env):
-            if (root / DB_NAME).is_file():
-                yield str(root / DB_NAME)
-        for folder in extra:
-            for path in walk_file_names(str(folder), DB_NAME):
-                if os.path.basename(path) == DB_NAME and os.path.basename(os.path.dirname(path)) == "globalStorage":
-                    yield path
+        yield from named_files(self.roots(env), [], DB_NAME)
+        for path in named_files([], extra, DB_NAME):
+            if os.path.basename(os.path.dirname(path)) == "globalStorage":
+                yield path
 
     def parser(self, path: Path, state: dict[str, Any], context: ParseContext) -> CursorParser:
         return CursorParser(context)

@@ -11,14 +11,13 @@ the counters already gave is subtracted, so the switch of surface adds nothing t
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from desktop.model import Batch, Prompt, SessionInfo, ToolCall, ToolError, Tokens, UsageEvent
-from desktop.sources.base import Environment, ParseContext, bytes_hash, text_hash, walk_file_names
+from desktop.sources.base import Environment, ParseContext, bytes_hash, named_files, text_hash
 from desktop.sources.counts import BadCount, count
 from desktop.sources.cumulative import Snapshots
 from desktop.sources.jsonish import canonical, decode, number, obj, positive_cost, seq, text
@@ -58,13 +57,7 @@ class Goose:
         return self.session_dirs(env)
 
     def discover(self, env: Environment, extra: list[Path]) -> Iterator[str]:
-        for folder in self.session_dirs(env):
-            if (folder / DB_NAME).is_file():
-                yield str(folder / DB_NAME)
-        for folder in extra:
-            for path in walk_file_names(str(folder), DB_NAME):
-                if os.path.basename(path) == DB_NAME:
-                    yield path
+        yield from named_files(self.session_dirs(env), extra, DB_NAME)
 
     def parser(self, path: Path, state: dict[str, Any], context: ParseContext) -> GooseParser:
         return GooseParser(state, context)

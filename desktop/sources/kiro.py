@@ -41,7 +41,7 @@ from typing import Any
 
 from desktop.model import Batch, SessionInfo, Tokens, UsageEvent
 from desktop.sources._jsonl_common import BAD_LINE, prompt, unique
-from desktop.sources.base import Environment, ParseContext, Stateless, walk_file_names
+from desktop.sources.base import Environment, ParseContext, Stateless, named_files, walk_file_names
 from desktop.sources.counts import BadCount, count
 from desktop.sources.jsonish import decode, number, obj, seq, text
 from desktop.sources.sqlite_reader import columns, database, tables
@@ -116,13 +116,7 @@ class KiroCliDatabase:
         return cli_db_dirs(env)
 
     def discover(self, env: Environment, extra: list[Path]) -> Iterator[str]:
-        for folder in cli_db_dirs(env):
-            if (folder / DB_NAME).is_file():
-                yield str(folder / DB_NAME)
-        for folder in extra:
-            for path in walk_file_names(str(folder), DB_NAME):
-                if os.path.basename(path) == DB_NAME:
-                    yield path
+        yield from named_files(cli_db_dirs(env), extra, DB_NAME)
 
     def parser(self, path: Path, state: dict[str, Any], context: ParseContext) -> DatabaseParser:
         return DatabaseParser(state, context)

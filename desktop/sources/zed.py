@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop.model import Batch, Prompt, SessionInfo, ToolCall, ToolError, Tokens, UsageEvent
-from desktop.sources.base import Environment, ParseContext, bytes_hash, text_hash, walk_file_names
+from desktop.sources.base import Environment, ParseContext, bytes_hash, named_files, text_hash
 from desktop.sources.counts import BadCount, count
 from desktop.sources.cumulative import Snapshots
 from desktop.sources.jsonish import canonical, decode, obj, seq, text
@@ -44,13 +44,7 @@ class Zed:
         return self.threads_dirs(env)
 
     def discover(self, env: Environment, extra: list[Path]) -> Iterator[str]:
-        for folder in self.threads_dirs(env):
-            if (folder / DB_NAME).is_file():
-                yield str(folder / DB_NAME)
-        for folder in extra:
-            for path in walk_file_names(str(folder), DB_NAME):
-                if Path(path).name == DB_NAME:
-                    yield path
+        yield from named_files(self.threads_dirs(env), extra, DB_NAME)
 
     def parser(self, path: Path, state: dict[str, Any], context: ParseContext) -> ZedParser:
         return ZedParser(state, context)
