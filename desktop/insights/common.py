@@ -10,7 +10,7 @@ from desktop.periods import day_start_ms, local_date, week_start
 from desktop.reports.usage import Window
 from desktop.store import Store
 from desktop.store import finding_queries as fq
-from desktop.store.finding_queries import CallRow, SessionRow
+from desktop.store.finding_queries import CallRow, PromptRow, SessionRow
 from desktop.store.queries import Usage
 
 HOUR_MS = 3_600_000
@@ -91,6 +91,19 @@ def call_item(call: CallRow, tz: tzinfo, **extra: Any) -> dict[str, Any]:
         "output_tokens": call.output,
         "tokens": call.tokens,
         "cost_usd": None if call.cost_usd is None else round(call.cost_usd, 6),
+        **extra,
+    }
+
+
+def prompt_item(prompt: PromptRow, tz: tzinfo, **extra: Any) -> dict[str, Any]:
+    return {
+        "kind": "prompt",
+        "prompt_id": prompt.id,
+        "source": prompt.source,
+        "session_id": prompt.session_id,
+        "ts": iso(prompt.ts_ms, tz),
+        "length": prompt.length,
+        "excerpt": prompt.excerpt,
         **extra,
     }
 

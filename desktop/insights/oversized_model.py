@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from desktop.formatting import money, tokens
-from desktop.insights.common import MAX_ITEMS, add_costs, iso, more_item, week_of, week_range
+from desktop.insights.common import MAX_ITEMS, add_costs, more_item, prompt_item, week_of, week_range
 from desktop.insights.model import Finding, severity
 from desktop.insights.thresholds import Thresholds
 from desktop.model import Tokens
@@ -162,21 +162,16 @@ def _finding(
     ranked = sorted(group.prompts, key=lambda t: (-(t[2] - t[3]), t[0].ts_ms))
     for prompt, calls, a, b in ranked[:MAX_ITEMS]:
         evidence.append(
-            {
-                "kind": "prompt",
-                "prompt_id": prompt.id,
-                "source": prompt.source,
-                "session_id": prompt.session_id,
-                "ts": iso(prompt.ts_ms, window.tz),
-                "length": prompt.length,
-                "excerpt": prompt.excerpt,
-                "event_ids": [c.id for c in calls],
-                "tokens": sum(c.tokens for c in calls),
-                "output_tokens": sum(c.output for c in calls),
-                "cost_usd": add_costs([c.cost_usd for c in calls]),
-                "model_usd": round(a, 6),
-                "alternative_usd": round(b, 6),
-            }
+            prompt_item(
+                prompt,
+                window.tz,
+                event_ids=[c.id for c in calls],
+                tokens=sum(c.tokens for c in calls),
+                output_tokens=sum(c.output for c in calls),
+                cost_usd=add_costs([c.cost_usd for c in calls]),
+                model_usd=round(a, 6),
+                alternative_usd=round(b, 6),
+            )
         )
     evidence += more_item(n - MAX_ITEMS, "exchanges")
     return Finding(

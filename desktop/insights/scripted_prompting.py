@@ -29,6 +29,7 @@ from desktop.insights.common import (
     cost_of,
     iso,
     more_item,
+    prompt_item,
     session_item,
     session_label,
     sessions_started,
@@ -166,17 +167,7 @@ def _gaps(prompts: list[PromptRow]) -> dict[str, float]:
 
 
 def _prompt_item(prompt: PromptRow, usage: Usage, window: Window) -> dict[str, Any]:
-    return {
-        "kind": "prompt",
-        "prompt_id": prompt.id,
-        "source": prompt.source,
-        "session_id": prompt.session_id,
-        "ts": iso(prompt.ts_ms, window.tz),
-        "length": prompt.length,
-        "excerpt": prompt.excerpt,
-        "tokens": usage.total,
-        "cost_usd": cost_of(usage),
-    }
+    return prompt_item(prompt, window.tz, tokens=usage.total, cost_usd=cost_of(usage))
 
 
 def _pattern_finding(
