@@ -48,10 +48,7 @@ class XdgAutostart:
         write_atomically(self.path, entry.encode("utf-8"))
 
     def disable(self) -> None:
-        try:
-            self.path.unlink()
-        except FileNotFoundError:
-            pass
+        self.path.unlink(missing_ok=True)
 
     def is_enabled(self) -> bool:
         try:

@@ -29,10 +29,7 @@ class LaunchAgent:
         write_atomically(self.path, plistlib.dumps(agent, fmt=plistlib.FMT_XML))
 
     def disable(self) -> None:
-        try:
-            self.path.unlink()
-        except FileNotFoundError:
-            pass
+        self.path.unlink(missing_ok=True)
 
     def is_enabled(self) -> bool:
         try:
