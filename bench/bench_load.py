@@ -60,6 +60,11 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from bench._proc import status_kb  # noqa: E402  (after the path: this file also runs as a script)
+
 GB = 1e9
 MB = 1e6
 STALL_MS = 50.0
@@ -141,18 +146,6 @@ def _cpu_times() -> tuple[int, int] | None:
 
 
 # --- memory of a process tree, from outside ------------------------------------------------------
-
-
-def _status_kb(pid: int) -> dict[str, int] | None:
-    try:
-        text = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return None
-    out = {}
-    for line in text.splitlines():
-        if line.startswith(("VmRSS:", "VmHWM:")):
-            out[line[:5]] = int(line.split()[1])
-    return out or None
 
 
 def _pss_kb(pid: int) -> int | None:
@@ -241,7 +234,7 @@ class TreeSampler(threading.Thread):
         rss = pss = 0
         with_pss = self.samples % self.pss_every == 1
         for pid, parent in self.tree():
-            st = _status_kb(pid)
+            st = status_kb(pid)
             if st is None:
                 continue
             rec = self.procs.get(pid)
@@ -367,7 +360,7 @@ def own_peak_mb() -> float | None:
     parent's RSS: Linux carries the pre-exec high-water mark (the parent's pages, shared after fork)
     into a child's ru_maxrss, so RUSAGE_SELF of a child of a big process, and RUSAGE_CHILDREN of any
     process, are at least the RSS of whoever spawned them at that moment."""
-    st = _status_kb(os.getpid())
+    st = status_kb(os.getpid())
     return _kb_mb(st["VmHWM"]) if st and "VmHWM" in st else None
 
 
@@ -446,7 +439,7 @@ class Watched:
         self.parent_rss_mb: float | None = None
 
     def run(self) -> Watched:
-        st = _status_kb(os.getpid())
+        st = status_kb(os.getpid())
         self.parent_rss_mb = _kb_mb(st["VmRSS"]) if st and "VmRSS" in st else None
         with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
             started = time.perf_counter()
@@ -683,7 +676,7 @@ def gui_in_process(config_path: str) -> None:
     memory: list[tuple] = []  # (t, RSS MB, live pymalloc blocks, gc counts, phase)
 
     def sample_memory() -> None:
-        st = _status_kb(os.getpid()) or {}
+        st = status_kb(os.getpid()) or {}
         memory.append((round(time.perf_counter() - t0, 2), _kb_mb(st.get("VmRSS", 0)), sys.getallocatedblocks(),
                        gc.get_count(), state["phase"]))  # fmt: skip
 
@@ -902,7 +895,7 @@ def gui_run(args: argparse.Namespace, work: Path, name: str, results: dict, tabl
     scan_mb = r["scan_process_peak_mb"]
     table.append(("  peak RSS, app process", f"{r['app_peak_mb']:.0f} MB", "",
                   (f"scan process {scan_mb:.0f} MB; " if scan_mb is not None else "")
-                  + f"workers {' / '.join(f'{w:.0f}' for w in r['worker_peaks_mb'])} MB; tree at one instant "
+                  + f"workers {' / '.join(f'{w:.0f}' for w in r['worker_peaks_mb']) or 'none'} MB; tree at one instant "
                   f"{r['peak_tree_rss_mb']:.0f} MB RSS, {r['peak_tree_pss_mb']:.0f} MB PSS"))  # fmt: skip
 
 

@@ -32,6 +32,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from bench._proc import status_kb
 from bench.corpus import EXPECTED, append_claude, complete_partial_lines, generate
 
 TOKEN_KEYS = ("input_tokens", "output_tokens", "cache_creation_tokens", "cache_read_tokens",
@@ -98,18 +99,17 @@ class _HighWater(threading.Thread):
 
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True, name="vmhwm")
-        self.path = Path(f"/proc/{pid}/status")
+        self.pid = pid
         self.peak_mb: float | None = None
         self._halt = threading.Event()
 
     def run(self) -> None:
         while not self._halt.is_set():
-            try:
-                for line in self.path.read_text().splitlines():
-                    if line.startswith("VmHWM:"):
-                        self.peak_mb = max(self.peak_mb or 0.0, int(line.split()[1]) / 1024)
-            except (OSError, ValueError):
+            status = status_kb(self.pid)
+            if status is None:
                 return  # gone (reaped) or no /proc: keep what was seen
+            if "VmHWM" in status:
+                self.peak_mb = max(self.peak_mb or 0.0, status["VmHWM"] / 1024)
             self._halt.wait(0.02)
 
     def stop(self) -> None:
