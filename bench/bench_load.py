@@ -895,7 +895,8 @@ def gui_run(args: argparse.Namespace, work: Path, name: str, results: dict, tabl
     scan_mb = r["scan_process_peak_mb"]
     table.append(("  peak RSS, app process", f"{r['app_peak_mb']:.0f} MB", "",
                   (f"scan process {scan_mb:.0f} MB; " if scan_mb is not None else "")
-                  + f"workers {' / '.join(f'{w:.0f}' for w in r['worker_peaks_mb']) or 'none'} MB; tree at one instant "
+                  + (f"workers {' / '.join(f'{w:.0f}' for w in r['worker_peaks_mb'])} MB" if r["worker_peaks_mb"] else "no parse workers")
+                  + "; tree at one instant "
                   f"{r['peak_tree_rss_mb']:.0f} MB RSS, {r['peak_tree_pss_mb']:.0f} MB PSS"))  # fmt: skip
 
 
