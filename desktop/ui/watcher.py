@@ -28,6 +28,7 @@ MAX_DIRS = 400
 MAX_FILES = 200
 RECENT_S = 3 * 86_400
 MAX_DEPTH = 6
+_WATCHED_SUFFIXES = (".jsonl", ".json", ".db", ".sqlite")
 
 
 def watch_list(roots: Sequence[Path], now: float | None = None, max_dirs: int = MAX_DIRS, max_files: int = MAX_FILES,
@@ -65,9 +66,6 @@ def watch_list(roots: Sequence[Path], now: float | None = None, max_dirs: int = 
     newest_dirs = [p for _, p in sorted(dirs, reverse=True)]
     chosen = list(dict.fromkeys(top + newest_dirs[: max(max_dirs - len(top), 0)]))
     return chosen, [p for _, p in sorted(files, reverse=True)]
-
-
-_WATCHED_SUFFIXES = (".jsonl", ".json", ".db", ".sqlite")
 
 
 def _keep(heap: list[tuple[float, str]], limit: int, mtime: float, path: str) -> None:
